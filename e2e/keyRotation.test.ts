@@ -1,0 +1,31 @@
+import { expect, test } from '@playwright/test';
+import { EMULATOR_URL } from '../playwright.config';
+
+test('signing keys rotate while a user is signed in', async ({ page }) => {
+  await page.goto('/');
+  await page.getByRole('button', { name: /Carol Danvers/ }).click();
+  await expect(page).not.toHaveURL(/\/cdn-cgi\/access\/login/);
+
+  const before = await page.request.get('/api/auth/cfaccess/refresh');
+  expect(before.status()).toBe(200);
+
+  const rotate = await page.request.post(
+    `${EMULATOR_URL}/cdn-cgi/emulator/rotate-keys`,
+  );
+  expect(rotate.ok()).toBeTruthy();
+
+  // The session signed with the previous key keeps working: Access keeps it in certs after a rotation.
+  const after = await page.request.get('/api/auth/cfaccess/refresh');
+  expect(after.status()).toBe(200);
+  expect((await after.json()).backstageIdentity.identity.userEntityRef).toBe(
+    'user:default/carol',
+  );
+
+  // A new sign-in gets a token signed with the new key, which the backend has never seen.
+  await page.goto('/cdn-cgi/access/logout');
+  await page.goto('/');
+  await page.getByRole('button', { name: /Carol Danvers/ }).click();
+  await expect(page).not.toHaveURL(/\/cdn-cgi\/access\/login/);
+  const fresh = await page.request.get('/api/auth/cfaccess/refresh');
+  expect(fresh.status()).toBe(200);
+});

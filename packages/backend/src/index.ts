@@ -1,0 +1,33 @@
+/*
+ * The example backend: Backstage behind Cloudflare Access.
+ *
+ * Every request reaches it through Access (or, locally, the Access emulator) with a signed
+ * Cf-Access-Jwt-Assertion header; the cfaccess provider turns that into a Backstage sign-in.
+ */
+import { createBackend } from '@backstage/backend-defaults';
+import { cfaccessAuthModule } from './modules/cfaccessAuth';
+
+const backend = createBackend();
+
+backend.add(import('@backstage/plugin-app-backend'));
+
+// auth: the Cloudflare Access provider with the example's own sign-in resolver. A backend that is happy
+// with the built-in resolvers adds the module itself instead:
+//   backend.add(import('@cfaccess/plugin-auth-backend-module-cfaccess-provider'));
+backend.add(import('@backstage/plugin-auth-backend'));
+backend.add(cfaccessAuthModule);
+
+// catalog: the users and groups that Access users sign in as (examples/org.yaml)
+backend.add(import('@backstage/plugin-catalog-backend'));
+backend.add(import('@backstage/plugin-catalog-backend-module-logs'));
+
+// permissions
+backend.add(import('@backstage/plugin-permission-backend'));
+backend.add(
+  import('@backstage/plugin-permission-backend-module-allow-all-policy'),
+);
+
+// user settings, so the signed-in user's profile shows on the settings page
+backend.add(import('@backstage/plugin-user-settings-backend'));
+
+backend.start();

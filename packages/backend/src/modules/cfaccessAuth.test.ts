@@ -1,0 +1,202 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import { Entity } from '@backstage/catalog-model';
+import authPlugin from '@backstage/plugin-auth-backend';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { http, HttpResponse } from 'msw';
+import { setupServer } from 'msw/node';
+import request from 'supertest';
+import { parseAllDocuments } from 'yaml';
+import { cfaccessAuthModule } from './cfaccessAuth';
+
+const TEAM_DOMAIN = 'https://example-team.cloudflareaccess.com';
+const AUD = 'example-aud-tag';
+const KID = 'test-key-1';
+
+// The example organisation the app ships, so the test proves the example's own data signs people in. The
+// catalog derives memberOf relations from spec.memberOf while processing; the in-memory catalog does not.
+const orgEntities = parseAllDocuments(
+  readFileSync(resolve(__dirname, '../../../../examples/org.yaml'), 'utf8'),
+).map(doc => {
+  const entity = doc.toJS() as Entity;
+  const memberOf = (entity.spec?.memberOf as string[] | undefined) ?? [];
+  return {
+    ...entity,
+    relations: memberOf.map(group => ({
+      type: 'memberOf',
+      targetRef: `group:default/${group}`,
+    })),
+  };
+});
+
+const identities: Record<string, object> = {
+  'alice@example.com': {
+    id: 'alice-id',
+    name: 'Alice Example',
+    email: 'alice@example.com',
+    groups: [{ id: 'g1', name: 'Product', email: 'product@example.com' }],
+  },
+};
+
+describe('example cfaccess sign-in resolver', () => {
+  const server = setupServer();
+  let privateKey: CryptoKey;
+  let identityUp = true;
+
+  beforeAll(async () => {
+    const pair = await generateKeyPair('RS256');
+    privateKey = pair.privateKey;
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: KID, alg: 'RS256' };
+    // Requests to the test backend itself pass; anything else leaving the process fails the test.
+    server.listen({
+      onUnhandledRequest(req, print) {
+        if (new URL(req.url).hostname !== '127.0.0.1') {
+          print.error();
+        }
+      },
+    });
+    server.use(
+      http.get(`${TEAM_DOMAIN}/cdn-cgi/access/certs`, () =>
+        HttpResponse.json({ keys: [jwk] }),
+      ),
+      http.get(`${TEAM_DOMAIN}/cdn-cgi/access/get-identity`, ({ request: req }) => {
+        if (!identityUp) {
+          return new HttpResponse(null, { status: 502 });
+        }
+        const token = /CF_Authorization=([^;]+)/.exec(
+          req.headers.get('cookie') ?? '',
+        )?.[1];
+        const email = token ? String(decodeJwt(token).email) : '';
+        return identities[email]
+          ? HttpResponse.json(identities[email])
+          : new HttpResponse(null, { status: 401 });
+      }),
+    );
+  });
+
+  afterAll(() => server.close());
+
+  beforeEach(() => {
+    identityUp = true;
+  });
+
+  function mint(claims: Record<string, unknown>) {
+    return new SignJWT({
+      type: 'app',
+      identity_nonce: `nonce-${Math.random()}`,
+      country: 'SE',
+      ...claims,
+    })
+      .setProtectedHeader({ alg: 'RS256', kid: KID, typ: 'JWT' })
+      .setIssuer(TEAM_DOMAIN)
+      .setAudience([AUD])
+      .setIssuedAt()
+      .setNotBefore('0s')
+      .setExpirationTime('1h')
+      .sign(privateKey);
+  }
+
+  async function startBackend() {
+    const { server: httpServer } = await startTestBackend({
+      features: [
+        authPlugin,
+        cfaccessAuthModule,
+        catalogServiceMock.factory({ entities: orgEntities }),
+        mockServices.rootConfig.factory({
+          data: {
+            app: { baseUrl: 'http://localhost:3000' },
+            auth: {
+              providers: {
+                cfaccess: {
+                  teamDomain: TEAM_DOMAIN,
+                  audience: AUD,
+                  serviceTokens: [
+                    { token: 'ci-bot.access', subject: 'user:default/ci-bot' },
+                  ],
+                },
+              },
+            },
+          },
+        }),
+      ],
+    });
+    return httpServer;
+  }
+
+  function ownershipOf(body: any): string[] {
+    return body.backstageIdentity.identity.ownershipEntityRefs;
+  }
+
+  it('signs a person in as their catalog user with catalog and Access group ownership', async () => {
+    const httpServer = await startBackend();
+    const token = await mint({ sub: 'alice-sub', email: 'alice@example.com' });
+
+    const res = await request(httpServer)
+      .get('/api/auth/cfaccess/refresh')
+      .set('Cf-Access-Jwt-Assertion', token);
+
+    expect(res.status).toBe(200);
+    expect(res.body.backstageIdentity.identity.userEntityRef).toBe(
+      'user:default/alice',
+    );
+    expect(ownershipOf(res.body)).toEqual(
+      expect.arrayContaining([
+        'user:default/alice',
+        'group:default/engineering',
+        'group:default/admins',
+        'group:default/product',
+      ]),
+    );
+    expect(JSON.stringify(res.body)).not.toContain(token);
+  });
+
+  it('grants no Access group ownership when get-identity is down, but still signs in', async () => {
+    identityUp = false;
+    const httpServer = await startBackend();
+    const token = await mint({ sub: 'alice-sub', email: 'alice@example.com' });
+
+    const res = await request(httpServer)
+      .get('/api/auth/cfaccess/refresh')
+      .set('Cf-Access-Jwt-Assertion', token);
+
+    expect(res.status).toBe(200);
+    expect(ownershipOf(res.body)).toContain('group:default/engineering');
+    expect(ownershipOf(res.body)).not.toContain('group:default/product');
+  });
+
+  it('signs a known service token in as its configured subject', async () => {
+    const httpServer = await startBackend();
+    const token = await mint({ sub: '', common_name: 'ci-bot.access' });
+
+    const res = await request(httpServer)
+      .get('/api/auth/cfaccess/refresh')
+      .set('Cf-Access-Jwt-Assertion', token);
+
+    expect(res.status).toBe(200);
+    expect(res.body.backstageIdentity.identity.userEntityRef).toBe(
+      'user:default/ci-bot',
+    );
+  });
+
+  it('rejects a person who is not in the catalog', async () => {
+    const httpServer = await startBackend();
+    const token = await mint({ sub: 'mallory', email: 'mallory@example.com' });
+
+    const res = await request(httpServer)
+      .get('/api/auth/cfaccess/refresh')
+      .set('Cf-Access-Jwt-Assertion', token);
+
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+  });
+
+  it('rejects a request that did not come through Access', async () => {
+    const httpServer = await startBackend();
+
+    const res = await request(httpServer).get('/api/auth/cfaccess/refresh');
+
+    expect(res.status).toBe(401);
+  });
+});
