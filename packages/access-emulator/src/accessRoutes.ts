@@ -1,0 +1,202 @@
+/*
+ * The /cdn-cgi/access/* endpoints: login (page + form POST), certs,
+ * get-identity and logout.
+ */
+import express, { type Request, Router } from 'express';
+import { stringifySetCookie } from 'cookie';
+import { COOKIE_NAME } from './defaults';
+import { type EmulatorContext, findUser } from './context';
+import { applyFaults } from './faults';
+import { buildIdentity } from './identities';
+import { renderLoginPage, renderSignedOutPage } from './loginPage';
+import { safeRedirectPath } from './redirects';
+import { sessionCookie } from './edge';
+import { isValidEmail } from './users';
+
+function requestOrigin(req: Request, ctx: EmulatorContext): string | undefined {
+  const host = req.headers.host;
+  if (!host) {
+    return undefined;
+  }
+  return `${new URL(ctx.publicOrigin).protocol}//${host}`;
+}
+
+function allowedOrigins(req: Request, ctx: EmulatorContext): string[] {
+  const origins = [ctx.publicOrigin];
+  const own = requestOrigin(req, ctx);
+  if (own) {
+    try {
+      origins.push(new URL(own).origin);
+    } catch {
+      // ignore a malformed Host header
+    }
+  }
+  return origins;
+}
+
+function noStore(res: express.Response) {
+  res.setHeader('Cache-Control', 'no-store');
+}
+
+export function createAccessRoutes(ctx: EmulatorContext): Router {
+  const router = Router();
+  const form = express.urlencoded({ extended: false, limit: '16kb' });
+
+  const showLogin = (
+    req: Request,
+    res: express.Response,
+    status: number,
+    redirectUrl: string,
+    error?: string,
+  ) => {
+    noStore(res);
+    res
+      .status(status)
+      .type('html')
+      .send(
+        renderLoginPage({
+          users: ctx.users,
+          redirectUrl,
+          error,
+          hostname: req.hostname,
+        }),
+      );
+  };
+
+  router.get('/cdn-cgi/access/login', (req, res) => {
+    const redirectUrl = safeRedirectPath(
+      req.query.redirect_url,
+      allowedOrigins(req, ctx),
+    );
+    showLogin(req, res, 200, redirectUrl);
+  });
+
+  router.post('/cdn-cgi/access/login', form, async (req, res, next) => {
+    try {
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const redirectUrl = safeRedirectPath(
+        body.redirect_url,
+        allowedOrigins(req, ctx),
+      );
+      // Refuse cross-site form posts (login CSRF) when the browser tells us the origin.
+      const origin = req.headers.origin;
+      if (origin && origin !== 'null') {
+        const ok = allowedOrigins(req, ctx).some(o => {
+          try {
+            return new URL(o).origin === new URL(origin).origin;
+          } catch {
+            return false;
+          }
+        });
+        if (!ok) {
+          res.status(403).type('text').send('Cross-origin sign-in refused');
+          return;
+        }
+      }
+      const email =
+        typeof body.email === 'string' ? body.email.trim().toLowerCase() : '';
+      if (!isValidEmail(email)) {
+        showLogin(req, res, 400, redirectUrl, 'Enter a valid email address.');
+        return;
+      }
+      const user = findUser(ctx, email);
+      const country = user?.country ?? ctx.country;
+      const { token, payload } = await ctx.tokens.mintUserToken({
+        email,
+        country,
+      });
+      ctx.identities.set(
+        payload.identity_nonce!,
+        buildIdentity({
+          email,
+          user,
+          accountId: ctx.accountId,
+          iat: payload.iat,
+          ip: req.socket.remoteAddress ?? '',
+          country,
+        }),
+      );
+      noStore(res);
+      res.setHeader(
+        'Set-Cookie',
+        stringifySetCookie(COOKIE_NAME, token, {
+          httpOnly: true,
+          sameSite: 'lax',
+          path: '/',
+          secure: ctx.secureCookies,
+          maxAge: payload.exp - payload.iat,
+        }),
+      );
+      res.redirect(302, redirectUrl);
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  router.get(
+    '/cdn-cgi/access/certs',
+    applyFaults(ctx.faults, 'certs'),
+    (_req, res) => {
+      res.setHeader('Cache-Control', 'no-store');
+      res.json(ctx.keys.certsDocument());
+    },
+  );
+
+  router.get(
+    '/cdn-cgi/access/get-identity',
+    applyFaults(ctx.faults, 'identity'),
+    async (req, res) => {
+      noStore(res);
+      const token = sessionCookie(req);
+      if (!token) {
+        res.status(401).json({ err: 'no CF_Authorization cookie' });
+        return;
+      }
+      let payload;
+      try {
+        payload = await ctx.tokens.verify(token);
+      } catch {
+        res.status(401).json({ err: 'invalid or expired CF_Authorization' });
+        return;
+      }
+      if (!payload.email || !payload.identity_nonce) {
+        res
+          .status(401)
+          .json({ err: 'the token has no identity (service token)' });
+        return;
+      }
+      const identity =
+        ctx.identities.get(payload.identity_nonce) ??
+        // Not seen at login by this process (e.g. after a restart): rebuild it.
+        buildIdentity({
+          email: payload.email,
+          user: findUser(ctx, payload.email),
+          accountId: ctx.accountId,
+          iat: payload.iat,
+          ip: req.socket.remoteAddress ?? '',
+          country: payload.country ?? ctx.country,
+        });
+      res.json(identity);
+    },
+  );
+
+  const logout: express.RequestHandler = (_req, res) => {
+    noStore(res);
+    res.setHeader(
+      'Set-Cookie',
+      stringifySetCookie(COOKIE_NAME, '', {
+        httpOnly: true,
+        sameSite: 'lax',
+        path: '/',
+        secure: ctx.secureCookies,
+        maxAge: 0,
+        expires: new Date(0),
+      }),
+    );
+    res.status(200).type('html').send(renderSignedOutPage());
+  };
+  router.get('/cdn-cgi/access/logout', logout);
+  router.post('/cdn-cgi/access/logout', logout);
+
+  return router;
+}

@@ -1,0 +1,57 @@
+/*
+ * Emulator-only admin endpoints under /cdn-cgi/emulator/ (loopback callers
+ * only): key rotation and fault injection.
+ */
+import express, { Router } from 'express';
+import type { EmulatorContext } from './context';
+import { validateFaults } from './faults';
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
+
+export function isLoopback(address: string | undefined): boolean {
+  return !!address && LOOPBACK.test(address);
+}
+
+export function createAdminRoutes(ctx: EmulatorContext): Router {
+  const router = Router();
+  router.use('/cdn-cgi/emulator', (req, res, next) => {
+    if (!isLoopback(req.socket.remoteAddress)) {
+      res
+        .status(403)
+        .json({ err: 'admin endpoints are for loopback callers only' });
+      return;
+    }
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+
+  router.post('/cdn-cgi/emulator/rotate-keys', async (_req, res, next) => {
+    try {
+      res.json(await ctx.keys.rotate());
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  router.get('/cdn-cgi/emulator/faults', (_req, res) => {
+    res.json(ctx.faults.get());
+  });
+  router.post(
+    '/cdn-cgi/emulator/faults',
+    express.json({ limit: '4kb' }),
+    (req, res) => {
+      try {
+        ctx.faults.set(validateFaults(req.body));
+      } catch (error: any) {
+        res.status(400).json({ err: error.message });
+        return;
+      }
+      res.json(ctx.faults.get());
+    },
+  );
+  router.delete('/cdn-cgi/emulator/faults', (_req, res) => {
+    ctx.faults.clear();
+    res.json(ctx.faults.get());
+  });
+  return router;
+}

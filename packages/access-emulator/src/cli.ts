@@ -1,0 +1,206 @@
+/*
+ * The cfaccess-emulator command line: parses options, starts the emulator,
+ * prints where to go, and stops cleanly on SIGINT/SIGTERM.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import {
+  DEFAULT_AUD,
+  DEFAULT_BACKEND_URL,
+  DEFAULT_COUNTRY,
+  DEFAULT_FRONTEND_URL,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  DEFAULT_SESSION_DURATION,
+  DEFAULT_STATE_DIR,
+  parseDuration,
+} from './defaults';
+import type { Faults } from './faults';
+import { type AccessEmulatorOptions, startAccessEmulator } from './server';
+
+function integer(min: number, max: number) {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(
+        `expected an integer from ${min} to ${max}`,
+      );
+    }
+    return n;
+  };
+}
+
+function collect(value: string, previous: string[] | undefined) {
+  return [
+    ...(previous ?? []),
+    ...value
+      .split(',')
+      .map(v => v.trim())
+      .filter(Boolean),
+  ];
+}
+
+function duration(value: string) {
+  try {
+    parseDuration(value);
+  } catch (error: any) {
+    throw new InvalidArgumentError(error.message);
+  }
+  return value;
+}
+
+export function createProgram(): Command {
+  return new Command('cfaccess-emulator')
+    .description(
+      'A local stand-in for Cloudflare Access: one origin that signs users in and proxies the Backstage frontend and backend with Cf-Access-Jwt-Assertion.',
+    )
+    .option(
+      '-p, --port <port>',
+      'port to listen on (0 = any free port)',
+      integer(0, 65535),
+      DEFAULT_PORT,
+    )
+    .option('--host <host>', 'interface to listen on', DEFAULT_HOST)
+    .option(
+      '--public-url <url>',
+      'URL browsers use; its origin is the token issuer (default: http://localhost:<port>)',
+    )
+    .option('--frontend-url <url>', 'frontend origin', DEFAULT_FRONTEND_URL)
+    .option(
+      '--backend-url <url>',
+      'backend origin (paths /api/ and /.backstage/)',
+      DEFAULT_BACKEND_URL,
+    )
+    .option(
+      '--change-origin',
+      'rewrite Host to the origin host instead of keeping the public Host',
+      false,
+    )
+    .option(
+      '--users <file>',
+      'YAML file with users and service tokens (see users.example.yaml)',
+    )
+    .option(
+      '--aud <tag>',
+      `Application Audience tag; repeat or comma-separate for several (default: ${DEFAULT_AUD})`,
+      collect,
+    )
+    .option(
+      '--session-duration <duration>',
+      'token lifetime, e.g. 24h, 30m, 3600',
+      duration,
+      DEFAULT_SESSION_DURATION,
+    )
+    .option(
+      '--state-dir <dir>',
+      'directory for the signing keys (JWK files, mode 0600)',
+      DEFAULT_STATE_DIR,
+    )
+    .option(
+      '--country <code>',
+      'country claim for users without one',
+      DEFAULT_COUNTRY,
+    )
+    .option(
+      '--latency-ms <ms>',
+      'fault: delay certs and get-identity',
+      integer(0, 600000),
+    )
+    .option(
+      '--certs-status <status>',
+      'fault: certs answers with this status',
+      integer(200, 599),
+    )
+    .option(
+      '--identity-status <status>',
+      'fault: get-identity answers with this status',
+      integer(200, 599),
+    )
+    .option(
+      '--identity-hang-ms <ms>',
+      'fault: extra delay for get-identity',
+      integer(0, 600000),
+    )
+    .option('-q, --quiet', 'do not log requests', false);
+}
+
+export async function runCli(argv: string[] = process.argv): Promise<void> {
+  const program = createProgram();
+  // `yarn workspace ... start -- --users x` passes the `--` through: drop it.
+  const args = argv.slice(2);
+  if (args[0] === '--') {
+    args.shift();
+  }
+  program.parse(args, { from: 'user' });
+  const opts = program.opts();
+  const faults: Faults = {
+    latencyMs: opts.latencyMs,
+    certsStatus: opts.certsStatus,
+    identityStatus: opts.identityStatus,
+    identityHangMs: opts.identityHangMs,
+  };
+  const options: AccessEmulatorOptions = {
+    port: opts.port,
+    host: opts.host,
+    publicUrl: opts.publicUrl,
+    frontendUrl: opts.frontendUrl,
+    backendUrl: opts.backendUrl,
+    changeOrigin: opts.changeOrigin,
+    usersFile: opts.users,
+    audience: opts.aud,
+    sessionDuration: opts.sessionDuration,
+    stateDir: opts.stateDir,
+    country: opts.country,
+    faults,
+    log: opts.quiet
+      ? undefined
+      : line => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
+  };
+
+  let emulator;
+  try {
+    emulator = await startAccessEmulator(options);
+  } catch (error: any) {
+    process.stderr.write(`cfaccess-emulator: ${error.message}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const out = (line = '') => process.stdout.write(`${line}\n`);
+  out(`Cloudflare Access emulator listening on ${emulator.listenUrl}`);
+  out(`  URL:      ${emulator.url}`);
+  out(`  Login:    ${emulator.loginUrl}`);
+  out(`  Certs:    ${emulator.certsUrl}`);
+  out(`  Issuer:   ${emulator.issuer}`);
+  out(`  AUD:      ${emulator.audience.join(', ')}`);
+  out(`  Frontend: ${options.frontendUrl}   Backend: ${options.backendUrl}`);
+  if (emulator.users.length > 0) {
+    out('  Users:');
+    for (const user of emulator.users) {
+      const groups = (user.groups ?? [])
+        .map(g => (typeof g === 'string' ? g : g.name))
+        .join(', ');
+      out(
+        `    ${user.email}${user.name ? ` (${user.name})` : ''}${
+          groups ? ` [${groups}]` : ''
+        }`,
+      );
+    }
+  } else {
+    out('  Users:    none listed (--users <file>); any email can sign in');
+  }
+  out();
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      process.exit(1);
+    }
+    stopping = true;
+    out(`Received ${signal}, stopping`);
+    emulator.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}

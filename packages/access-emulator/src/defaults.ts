@@ -1,0 +1,58 @@
+/*
+ * Defaults shared by the programmatic API and the CLI.
+ */
+
+/** Fixed development Application Audience (AUD) tag: 64 hex characters, like a real one. */
+export const DEFAULT_AUD =
+  '3229737e86243ada50bcb70d1cfc20bf316b858f6080942aaf06157d8b01f667';
+
+/** Fixed development account id (32 hex characters, like a Cloudflare account id). */
+export const DEFAULT_ACCOUNT_ID = '4cb6712993b89e0e3d8fccee1a9d960b';
+
+export const DEFAULT_PORT = 7000;
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_FRONTEND_URL = 'http://localhost:3000';
+export const DEFAULT_BACKEND_URL = 'http://localhost:7007';
+export const DEFAULT_SESSION_DURATION = '24h';
+export const DEFAULT_STATE_DIR = '.cfaccess-emulator';
+/** Cloudflare's country code for "unknown". */
+export const DEFAULT_COUNTRY = 'XX';
+/** Path prefixes that are routed to the backend; everything else goes to the frontend. */
+export const DEFAULT_BACKEND_PATHS = ['/api/', '/.backstage/'];
+
+export const COOKIE_NAME = 'CF_Authorization';
+export const ASSERTION_HEADER = 'cf-access-jwt-assertion';
+export const CLIENT_ID_HEADER = 'cf-access-client-id';
+export const CLIENT_SECRET_HEADER = 'cf-access-client-secret';
+export const EMAIL_HEADER = 'cf-access-authenticated-user-email';
+
+const UNITS: Record<string, number> = {
+  s: 1,
+  m: 60,
+  h: 3600,
+  d: 86400,
+};
+
+/**
+ * Parses a duration such as `24h`, `30m`, `90s`, `7d` or a plain number of
+ * seconds into seconds.
+ */
+export function parseDuration(value: string | number): number {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value <= 0) {
+      throw new Error(`Invalid duration ${value}: must be a positive number`);
+    }
+    return Math.floor(value);
+  }
+  const match = /^\s*(\d+)\s*([smhd]?)\s*$/i.exec(value);
+  if (!match) {
+    throw new Error(
+      `Invalid duration "${value}": use a number of seconds or e.g. 90s, 30m, 24h, 7d`,
+    );
+  }
+  const seconds = Number(match[1]) * UNITS[(match[2] || 's').toLowerCase()];
+  if (seconds <= 0) {
+    throw new Error(`Invalid duration "${value}": must be positive`);
+  }
+  return seconds;
+}

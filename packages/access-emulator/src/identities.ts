@@ -1,0 +1,110 @@
+/*
+ * Identities as Access saw them at login, kept server-side by identity_nonce
+ * and served by /cdn-cgi/access/get-identity.
+ */
+import { stableUuid, subjectForEmail } from './tokens';
+import type { EmulatorGroup, EmulatorUser } from './users';
+
+export interface AccessIdentityGroup {
+  id: string;
+  name: string;
+  email: string;
+}
+
+/** The get-identity response body (the fields Access returns for a person). */
+export interface AccessIdentity {
+  id: string;
+  name: string;
+  email: string;
+  groups: AccessIdentityGroup[];
+  idp: { id: string; type: string };
+  user_uuid: string;
+  account_id: string;
+  iat: number;
+  ip: string;
+  geo: { country: string };
+  auth_status: string;
+  common_name: string;
+  service_token_id: string;
+  service_token_status: boolean;
+  is_warp: boolean;
+  is_gateway: boolean;
+  version: number;
+  device_sessions: Record<string, unknown>;
+  devicePosture: Record<string, unknown>;
+}
+
+export const EMULATOR_IDP = {
+  id: stableUuid('idp', 'cfaccess-emulator'),
+  type: 'onetimepin',
+};
+
+const MAX_IDENTITIES = 10_000;
+
+function toGroup(
+  group: string | EmulatorGroup,
+  email: string,
+): AccessIdentityGroup {
+  const domain = email.split('@')[1] ?? 'example.com';
+  const g = typeof group === 'string' ? { name: group } : group;
+  return {
+    id: g.id ?? stableUuid('group', g.name),
+    name: g.name,
+    email:
+      g.email ??
+      `${g.name.toLowerCase().replace(/[^a-z0-9._-]+/g, '-')}@${domain}`,
+  };
+}
+
+/** Builds the identity for an email, from the configured user when there is one. */
+export function buildIdentity(options: {
+  email: string;
+  user?: EmulatorUser;
+  accountId: string;
+  iat: number;
+  ip: string;
+  country: string;
+}): AccessIdentity {
+  const email = options.email.trim().toLowerCase();
+  const sub = subjectForEmail(email);
+  return {
+    id: sub,
+    name: options.user?.name ?? email.split('@')[0],
+    email,
+    groups: (options.user?.groups ?? []).map(g => toGroup(g, email)),
+    idp: { ...EMULATOR_IDP },
+    user_uuid: sub,
+    account_id: options.accountId,
+    iat: options.iat,
+    ip: options.ip,
+    geo: { country: options.country },
+    auth_status: 'NONE',
+    common_name: '',
+    service_token_id: '',
+    service_token_status: false,
+    is_warp: false,
+    is_gateway: false,
+    version: 2,
+    device_sessions: {},
+    devicePosture: {},
+  };
+}
+
+/** In-memory identities by identity_nonce, oldest dropped past a bound. */
+export class IdentityStore {
+  readonly #byNonce = new Map<string, AccessIdentity>();
+
+  set(nonce: string, identity: AccessIdentity) {
+    this.#byNonce.set(nonce, identity);
+    if (this.#byNonce.size > MAX_IDENTITIES) {
+      const oldest = this.#byNonce.keys().next().value;
+      if (oldest !== undefined) {
+        this.#byNonce.delete(oldest);
+      }
+    }
+  }
+
+  get(nonce: string): AccessIdentity | undefined {
+    return this.#byNonce.get(nonce);
+  }
+}

@@ -1,0 +1,28 @@
+/*
+ * @cfaccess/access-emulator: a local stand-in for Cloudflare Access.
+ */
+export {
+  startAccessEmulator,
+  type AccessEmulator,
+  type AccessEmulatorOptions,
+} from './server';
+export { runCli, createProgram } from './cli';
+export type { Faults } from './faults';
+export type { AccessIdentity, AccessIdentityGroup } from './identities';
+export type { AccessTokenPayload } from './tokens';
+export { subjectForEmail } from './tokens';
+export type {
+  EmulatorGroup,
+  EmulatorUser,
+  ServiceTokenConfig,
+  UsersConfig,
+} from './users';
+export { loadUsersFile, parseUsersConfig } from './users';
+export type { CertsDocument } from './keys';
+export {
+  ASSERTION_HEADER,
+  COOKIE_NAME,
+  DEFAULT_AUD,
+  DEFAULT_PORT,
+  DEFAULT_SESSION_DURATION,
+} from './defaults';

@@ -1,0 +1,124 @@
+/*
+ * The HTML pages: login (demo users + free-form email) and signed out.
+ * Self-contained: inline CSS, no scripts, no external assets; every
+ * user-provided string is escaped.
+ */
+import type { EmulatorUser } from './users';
+
+const ENTITIES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+  '`': '&#96;',
+};
+
+export function escapeHtml(value: unknown): string {
+  return String(value ?? '').replace(/[&<>"'`]/g, c => ENTITIES[c]);
+}
+
+const STYLE = `
+*{box-sizing:border-box}
+body{margin:0;min-height:100vh;display:flex;align-items:center;justify-content:center;
+font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f4f5f7;color:#1d1f23}
+main{width:100%;max-width:440px;margin:24px;background:#fff;border-radius:10px;
+box-shadow:0 1px 3px rgba(0,0,0,.12),0 8px 24px rgba(0,0,0,.06);padding:28px}
+h1{font-size:1.3rem;margin:0 0 4px}
+p.sub{margin:0 0 20px;color:#5b616e;font-size:.9rem}
+.badge{display:inline-block;font-size:.7rem;font-weight:600;letter-spacing:.04em;text-transform:uppercase;
+background:#fff4e5;color:#a35200;border-radius:4px;padding:2px 6px;margin-bottom:12px}
+form{margin:0}
+ul{list-style:none;margin:0 0 20px;padding:0}
+li+li{margin-top:8px}
+button.user{width:100%;text-align:left;border:1px solid #d9dce1;background:#fff;border-radius:8px;
+padding:10px 14px;cursor:pointer;font:inherit;color:inherit}
+button.user:hover,button.user:focus{border-color:#f38020;outline:none;box-shadow:0 0 0 3px rgba(243,128,32,.2)}
+.name{display:block;font-weight:600}
+.email{display:block;color:#5b616e;font-size:.85rem}
+.groups{display:block;margin-top:4px;font-size:.75rem;color:#3d4350}
+.groups span{display:inline-block;background:#eef0f3;border-radius:3px;padding:1px 6px;margin:2px 4px 0 0}
+label{display:block;font-size:.85rem;font-weight:600;margin-bottom:6px}
+.row{display:flex;gap:8px}
+input[type=email]{flex:1;min-width:0;border:1px solid #d9dce1;border-radius:6px;padding:9px 10px;font:inherit}
+button.primary{border:0;background:#f38020;color:#fff;font-weight:600;border-radius:6px;padding:9px 16px;cursor:pointer;font:inherit}
+.error{background:#fdecea;color:#8a1c12;border-radius:6px;padding:8px 10px;margin-bottom:16px;font-size:.9rem}
+.divider{border-top:1px solid #eceef1;margin:20px 0 16px}
+a{color:#c15f00}
+`;
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${escapeHtml(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<main>
+${body}
+</main>
+</body>
+</html>
+`;
+}
+
+function groupName(group: NonNullable<EmulatorUser['groups']>[number]) {
+  return typeof group === 'string' ? group : group.name;
+}
+
+export function renderLoginPage(options: {
+  users: EmulatorUser[];
+  redirectUrl: string;
+  error?: string;
+  hostname?: string;
+}): string {
+  const redirect = escapeHtml(options.redirectUrl);
+  const users = options.users
+    .map(user => {
+      const groups = (user.groups ?? [])
+        .map(g => `<span>${escapeHtml(groupName(g))}</span>`)
+        .join('');
+      return `<li><form method="post" action="/cdn-cgi/access/login">
+<input type="hidden" name="email" value="${escapeHtml(user.email)}">
+<input type="hidden" name="redirect_url" value="${redirect}">
+<button class="user" type="submit">
+<span class="name">${escapeHtml(user.name ?? user.email)}</span>
+<span class="email">${escapeHtml(user.email)}</span>
+${groups ? `<span class="groups">${groups}</span>` : ''}
+</button>
+</form></li>`;
+    })
+    .join('\n');
+  const body = `<div class="badge">Cloudflare Access emulator</div>
+<h1>Sign in${options.hostname ? ` to ${escapeHtml(options.hostname)}` : ''}</h1>
+<p class="sub">Local development stand-in. Pick a user or enter any email address.</p>
+${
+  options.error
+    ? `<div class="error" role="alert">${escapeHtml(options.error)}</div>`
+    : ''
+}
+${users ? `<ul>${users}</ul><div class="divider"></div>` : ''}
+<form method="post" action="/cdn-cgi/access/login">
+<input type="hidden" name="redirect_url" value="${redirect}">
+<label for="email">Email</label>
+<div class="row">
+<input id="email" type="email" name="email" required autocomplete="email" placeholder="you@example.com">
+<button class="primary" type="submit">Sign in</button>
+</div>
+</form>`;
+  return page('Sign in · Cloudflare Access emulator', body);
+}
+
+export function renderSignedOutPage(): string {
+  return page(
+    'Signed out · Cloudflare Access emulator',
+    `<div class="badge">Cloudflare Access emulator</div>
+<h1>You have been signed out</h1>
+<p class="sub">Your Access session for this application has ended.</p>
+<p><a href="/cdn-cgi/access/login">Sign in again</a></p>`,
+  );
+}

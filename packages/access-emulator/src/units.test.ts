@@ -1,0 +1,164 @@
+import { X509Certificate, generateKeyPairSync } from 'node:crypto';
+import { isLoopback } from './adminRoutes';
+import { parseDuration } from './defaults';
+import { findServiceToken, safeEqual } from './edge';
+import { validateFaults } from './faults';
+import { escapeHtml, renderLoginPage } from './loginPage';
+import { isBackendPath } from './proxy';
+import { safeRedirectPath } from './redirects';
+import { subjectForEmail } from './tokens';
+import { createSelfSignedCertificatePem } from './x509';
+import { createProgram } from './cli';
+
+describe('parseDuration', () => {
+  it.each([
+    ['24h', 86400],
+    ['30m', 1800],
+    ['90s', 90],
+    ['7d', 604800],
+    ['3600', 3600],
+    [120, 120],
+  ])('parses %p', (input, seconds) => {
+    expect(parseDuration(input)).toBe(seconds);
+  });
+  it.each(['', '0', '-5m', '1w', 'soon', 0])('rejects %p', input => {
+    expect(() => parseDuration(input)).toThrow(/Invalid duration/);
+  });
+});
+
+describe('safeRedirectPath', () => {
+  const origins = ['http://localhost:7000', 'http://127.0.0.1:7000'];
+  it('keeps same-origin paths', () => {
+    expect(safeRedirectPath('/a/b?c=d#e', origins)).toBe('/a/b?c=d#e');
+    expect(safeRedirectPath('http://127.0.0.1:7000/x', origins)).toBe('/x');
+  });
+  it.each([
+    'https://localhost:7000/x',
+    'http://localhost:7001/x',
+    '//localhost.evil/x',
+    '/\\evil',
+    '/x\r\nSet-Cookie: a=b',
+    'data:text/html,hi',
+    undefined,
+    42,
+  ])('falls back to / for %p', raw => {
+    expect(safeRedirectPath(raw, origins)).toBe('/');
+  });
+});
+
+describe('isBackendPath', () => {
+  const prefixes = ['/api/', '/.backstage/'];
+  it.each([
+    ['/api/catalog', true],
+    ['/api', true],
+    ['/api?x=1', true],
+    ['/.backstage/health', true],
+    ['/apis', false],
+    ['/catalog/api/x', false],
+    ['/', false],
+  ])('%p -> %p', (url, expected) => {
+    expect(isBackendPath(url, prefixes)).toBe(expected);
+  });
+});
+
+describe('service token matching', () => {
+  const tokens = [
+    { clientId: 'a.access', clientSecret: 'secret-a' },
+    { clientId: 'b.access', clientSecret: 'secret-b' },
+  ];
+  it('matches only the exact pair', () => {
+    expect(findServiceToken(tokens, 'b.access', 'secret-b')).toBe(tokens[1]);
+    expect(findServiceToken(tokens, 'a.access', 'secret-b')).toBeUndefined();
+    expect(findServiceToken(tokens, 'a.access', 'secret-a ')).toBeUndefined();
+    expect(findServiceToken(tokens, '', '')).toBeUndefined();
+  });
+  it('compares strings of different lengths', () => {
+    expect(safeEqual('abc', 'abc')).toBe(true);
+    expect(safeEqual('abc', 'abcd')).toBe(false);
+  });
+});
+
+describe('misc', () => {
+  it('derives a stable UUID-shaped sub, case-insensitively', () => {
+    const sub = subjectForEmail('Alice@Example.com');
+    expect(sub).toBe(subjectForEmail('alice@example.com'));
+    expect(sub).not.toBe(subjectForEmail('bob@example.com'));
+    expect(sub).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+  });
+
+  it('recognises loopback callers only', () => {
+    expect(isLoopback('127.0.0.1')).toBe(true);
+    expect(isLoopback('::1')).toBe(true);
+    expect(isLoopback('::ffff:127.0.0.1')).toBe(true);
+    expect(isLoopback('10.0.0.1')).toBe(false);
+    expect(isLoopback('::ffff:192.168.1.2')).toBe(false);
+    expect(isLoopback(undefined)).toBe(false);
+  });
+
+  it('validates faults', () => {
+    expect(validateFaults({ latencyMs: 5, certsStatus: 500 })).toEqual({
+      latencyMs: 5,
+      certsStatus: 500,
+    });
+    expect(() => validateFaults({ certsStatus: 99 })).toThrow(/certsStatus/);
+    expect(() => validateFaults({ latencyMs: -1 })).toThrow(/latencyMs/);
+    expect(() => validateFaults({ latencyMs: 1.5 })).toThrow(/integer/);
+    expect(() => validateFaults([])).toThrow(/object/);
+  });
+
+  it('escapes HTML', () => {
+    expect(escapeHtml(`<a href="x" onclick='y'>&\``)).toBe(
+      '&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&#96;',
+    );
+    const html = renderLoginPage({
+      users: [],
+      redirectUrl: '/"><script>',
+      error: '<b>oops</b>',
+    });
+    expect(html).not.toContain('<script>');
+    expect(html).not.toContain('<b>oops</b>');
+    expect(html).not.toMatch(/<script|<link|src=/);
+  });
+
+  it('creates a valid self-signed certificate', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+    });
+    const pem = createSelfSignedCertificatePem({
+      privateKey,
+      commonName: 'Test CN',
+    });
+    expect(pem).toMatch(/^-----BEGIN CERTIFICATE-----\n/);
+    const cert = new X509Certificate(pem);
+    expect(cert.subject).toBe('CN=Test CN');
+    expect(cert.issuer).toBe('CN=Test CN');
+    expect(cert.verify(publicKey)).toBe(true);
+    expect(cert.checkPrivateKey(privateKey)).toBe(true);
+    expect(new Date(cert.validTo).getTime()).toBeGreaterThan(Date.now());
+    expect(new Date(cert.validFrom).getTime()).toBeLessThan(Date.now());
+  });
+
+  it('parses CLI flags with their defaults', () => {
+    const defaults = createProgram().parse([], { from: 'user' }).opts();
+    expect(defaults).toMatchObject({
+      port: 7000,
+      host: '127.0.0.1',
+      frontendUrl: 'http://localhost:3000',
+      backendUrl: 'http://localhost:7007',
+      sessionDuration: '24h',
+      stateDir: '.cfaccess-emulator',
+      country: 'XX',
+    });
+    const opts = createProgram()
+      .parse(
+        ['--port', '0', '--aud', 'a,b', '--aud', 'c', '--certs-status', '503'],
+        { from: 'user' },
+      )
+      .opts();
+    expect(opts.port).toBe(0);
+    expect(opts.aud).toEqual(['a', 'b', 'c']);
+    expect(opts.certsStatus).toBe(503);
+  });
+});
