@@ -27,7 +27,11 @@ const { result } = concurrently(
         `--aud ${AUD_TAG}`,
       ].join(' '),
     },
-    { name: 'backend', prefixColor: 'blue', command: 'yarn workspace backend start' },
+    {
+      name: 'backend',
+      prefixColor: 'blue',
+      command: 'yarn workspace backend start',
+    },
     {
       name: 'app',
       prefixColor: 'magenta',
@@ -53,7 +57,10 @@ async function announceWhenReady() {
     if ((await answers(BACKEND_READY)) && (await answers(FRONTEND_URL))) {
       const { users = [] } = parse(readFileSync(USERS_FILE, 'utf8')) ?? {};
       const lines = users.map(
-        u => `    ${u.email.padEnd(22)} ${u.name} (${(u.groups ?? []).join(', ')})`,
+        u =>
+          `    ${u.email.padEnd(22)} ${u.name} (${(u.groups ?? []).join(
+            ', ',
+          )})`,
       );
       console.log(
         [

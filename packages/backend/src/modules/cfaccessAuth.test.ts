@@ -48,7 +48,11 @@ describe('example cfaccess sign-in resolver', () => {
   beforeAll(async () => {
     const pair = await generateKeyPair('RS256');
     privateKey = pair.privateKey;
-    const jwk = { ...(await exportJWK(pair.publicKey)), kid: KID, alg: 'RS256' };
+    const jwk = {
+      ...(await exportJWK(pair.publicKey)),
+      kid: KID,
+      alg: 'RS256',
+    };
     // Requests to the test backend itself pass; anything else leaving the process fails the test.
     server.listen({
       onUnhandledRequest(req, print) {
@@ -61,18 +65,21 @@ describe('example cfaccess sign-in resolver', () => {
       http.get(`${TEAM_DOMAIN}/cdn-cgi/access/certs`, () =>
         HttpResponse.json({ keys: [jwk] }),
       ),
-      http.get(`${TEAM_DOMAIN}/cdn-cgi/access/get-identity`, ({ request: req }) => {
-        if (!identityUp) {
-          return new HttpResponse(null, { status: 502 });
-        }
-        const token = /CF_Authorization=([^;]+)/.exec(
-          req.headers.get('cookie') ?? '',
-        )?.[1];
-        const email = token ? String(decodeJwt(token).email) : '';
-        return identities[email]
-          ? HttpResponse.json(identities[email])
-          : new HttpResponse(null, { status: 401 });
-      }),
+      http.get(
+        `${TEAM_DOMAIN}/cdn-cgi/access/get-identity`,
+        ({ request: req }) => {
+          if (!identityUp) {
+            return new HttpResponse(null, { status: 502 });
+          }
+          const token = /CF_Authorization=([^;]+)/.exec(
+            req.headers.get('cookie') ?? '',
+          )?.[1];
+          const email = token ? String(decodeJwt(token).email) : '';
+          return identities[email]
+            ? HttpResponse.json(identities[email])
+            : new HttpResponse(null, { status: 401 });
+        },
+      ),
     );
   });
 

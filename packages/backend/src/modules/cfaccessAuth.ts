@@ -37,12 +37,17 @@ export const cfaccessAuthModule = createBackendModule({
       deps: {
         providers: authProvidersExtensionPoint,
         cache: coreServices.cache,
+        logger: coreServices.logger,
       },
-      async init({ providers, cache }) {
+      async init({ providers, cache, logger }) {
         providers.registerProvider({
           providerId: 'cfaccess',
           factory: createProxyAuthProviderFactory({
-            authenticator: createCloudflareAccessAuthenticator({ cache }),
+            authenticator: createCloudflareAccessAuthenticator({
+              cache,
+              logger,
+              prefetchKeys: true,
+            }),
             async signInResolver(info, ctx) {
               const { result } = info;
               if (result.tokenType === 'service') {

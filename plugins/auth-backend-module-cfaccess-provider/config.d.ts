@@ -1,0 +1,68 @@
+export interface Config {
+  auth?: {
+    providers?: {
+      /** Cloudflare Access sign-in. Nothing here is visible to the frontend. */
+      cfaccess?: {
+        /**
+         * Zero Trust team name: the issuer is https://<teamName>.cloudflareaccess.com.
+         * Set exactly one of teamName and teamDomain.
+         */
+        teamName?: string;
+        /**
+         * Full team domain origin, e.g. https://myteam.cloudflareaccess.com.
+         * Must be https unless the host is loopback (local emulator, tests).
+         */
+        teamDomain?: string;
+        /**
+         * Application Audience (AUD) tag(s) of the Access application in front
+         * of Backstage. Required. A token is accepted when its aud contains one.
+         */
+        audience: string | string[];
+        /**
+         * Service tokens allowed to sign in, by Client ID (`token`, the JWT's
+         * common_name), each mapped to a subject (email or entity ref).
+         * @deepVisibility secret
+         */
+        serviceTokens?: Array<{
+          /** Service token Client ID, ends in `.access`. */
+          token: string;
+          /** Email or entity ref, e.g. user:default/ci-bot. */
+          subject: string;
+        }>;
+        /** Header carrying the application token. Default cf-access-jwt-assertion. */
+        jwtHeaderName?: string;
+        /** Cookie carrying the application token (fallback). Default CF_Authorization. */
+        authorizationCookieName?: string;
+        /** Allowed clock skew for exp/nbf, 0-300. Default 60. */
+        clockToleranceSeconds?: number;
+        /** Larger tokens are rejected before parsing, 1024-65536. Default 8192. */
+        maxTokenBytes?: number;
+        jwks?: {
+          /** How long fetched keys are fresh, 60-86400. Default 600. */
+          cacheMaxAgeSeconds?: number;
+          /** Minimum seconds between refetches for unknown kids, 1-3600. Default 30. */
+          cooldownSeconds?: number;
+          /** Timeout for the certs request, 100-60000. Default 5000. */
+          timeoutMs?: number;
+          /** How long past freshness last-good keys serve while certs fails, 0-604800. Default 3600. */
+          staleMaxAgeSeconds?: number;
+        };
+        identity?: {
+          /** Fetch get-identity for name and groups. Default true. */
+          enabled?: boolean;
+          /** Timeout for the get-identity request, 100-60000. Default 3000. */
+          timeoutMs?: number;
+          /** Identity cache TTL, 0-3600, never beyond the token's expiry. Default 300. */
+          cacheTtlSeconds?: number;
+        };
+        /** Sign-in resolvers, as for every provider. */
+        signIn?: {
+          resolvers: Array<{
+            resolver: string;
+            [key: string]: unknown;
+          }>;
+        };
+      };
+    };
+  };
+}

@@ -1,0 +1,165 @@
+import { exportJWK, generateKeyPair, JWK, JWTPayload, SignJWT } from 'jose';
+import { http, HttpResponse } from 'msw';
+import { setupServer } from 'msw/node';
+import { ConfigReader } from '@backstage/config';
+import { CfAccessMetrics } from '../metrics';
+import { readCfAccessConfig } from '../config';
+
+export const TEAM_DOMAIN = 'https://testteam.cloudflareaccess.com';
+export const CERTS_URL = `${TEAM_DOMAIN}/cdn-cgi/access/certs`;
+export const IDENTITY_URL = `${TEAM_DOMAIN}/cdn-cgi/access/get-identity`;
+export const AUD = 'aud-tag-0123456789abcdef';
+export const OTHER_AUD = 'aud-tag-other';
+export const SERVICE_CLIENT_ID = '1uh2fh19efvfh129f1f919u21f2f19jf2.access';
+
+/** A fixed start time; tests move it forward instead of sleeping. */
+export const T0 = Date.parse('2026-06-01T12:00:00Z');
+
+export class TestClock {
+  ms = T0;
+  now = () => this.ms;
+  advance(seconds: number) {
+    this.ms += seconds * 1000;
+  }
+  get seconds() {
+    return Math.floor(this.ms / 1000);
+  }
+}
+
+export type TestKey = {
+  kid: string;
+  privateKey: CryptoKey;
+  publicKey: CryptoKey;
+  publicJwk: JWK;
+};
+
+export async function createTestKey(kid: string): Promise<TestKey> {
+  const { privateKey, publicKey } = await generateKeyPair('RS256', {
+    extractable: true,
+  });
+  const publicJwk = {
+    ...(await exportJWK(publicKey)),
+    kid,
+    alg: 'RS256',
+    use: 'sig',
+  };
+  return { kid, privateKey, publicKey, publicJwk };
+}
+
+export function userClaims(clock: TestClock, overrides: JWTPayload = {}) {
+  return {
+    aud: [AUD],
+    email: 'jane@example.com',
+    exp: clock.seconds + 3600,
+    iat: clock.seconds,
+    nbf: clock.seconds,
+    iss: TEAM_DOMAIN,
+    type: 'app',
+    identity_nonce: 'nonce-1',
+    sub: '7335d417-61da-459d-899c-0a01c76a2f94',
+    country: 'NL',
+    ...overrides,
+  };
+}
+
+export function serviceClaims(clock: TestClock, overrides: JWTPayload = {}) {
+  return {
+    aud: [AUD],
+    exp: clock.seconds + 3600,
+    iat: clock.seconds,
+    nbf: clock.seconds,
+    iss: TEAM_DOMAIN,
+    type: 'app',
+    sub: '',
+    common_name: SERVICE_CLIENT_ID,
+    ...overrides,
+  };
+}
+
+export async function mintToken(
+  key: TestKey,
+  claims: JWTPayload,
+  header: Record<string, unknown> = {},
+): Promise<string> {
+  return new SignJWT(claims)
+    .setProtectedHeader({
+      alg: 'RS256',
+      kid: key.kid,
+      typ: 'JWT',
+      ...header,
+    } as any)
+    .sign(key.privateKey);
+}
+
+/** msw server whose certs and get-identity answers tests can change and count. */
+export function createAccessServer() {
+  const state = {
+    jwks: [] as JWK[],
+    certsStatus: 200,
+    certsRequests: 0,
+    identityRequests: 0,
+    identityCookies: [] as (string | null)[],
+    identity: (): Record<string, unknown> | undefined => ({
+      id: 'idp-user-1',
+      name: 'Jane Doe',
+      email: 'jane@example.com',
+      groups: [
+        { id: 'g1', name: 'Platform Team', email: 'platform@example.com' },
+        'SRE',
+      ],
+      idp: { id: 'idp1', type: 'oidc' },
+    }),
+    identityStatus: 200,
+  };
+  const server = setupServer(
+    http.get(CERTS_URL, () => {
+      state.certsRequests += 1;
+      if (state.certsStatus !== 200) {
+        return new HttpResponse('unavailable', { status: state.certsStatus });
+      }
+      return HttpResponse.json({ keys: state.jwks });
+    }),
+    http.get(IDENTITY_URL, ({ request }) => {
+      state.identityRequests += 1;
+      state.identityCookies.push(request.headers.get('cookie'));
+      if (state.identityStatus !== 200) {
+        return new HttpResponse('err', { status: state.identityStatus });
+      }
+      return HttpResponse.json(state.identity() ?? {});
+    }),
+  );
+  return { server, state };
+}
+
+export function mockMetrics(): jest.Mocked<CfAccessMetrics> {
+  return {
+    authentication: jest.fn(),
+    jwksFetch: jest.fn(),
+    identityFetch: jest.fn(),
+    identityCache: jest.fn(),
+  };
+}
+
+export function testConfig(extra: Record<string, unknown> = {}) {
+  return readCfAccessConfig(
+    new ConfigReader({ teamName: 'testteam', audience: AUD, ...extra }),
+  );
+}
+
+/** An in-memory CacheService that records what was set and with which TTL. */
+export function memoryCache() {
+  const store = new Map<string, unknown>();
+  const sets: { key: string; ttl: unknown }[] = [];
+  const cache = {
+    get: jest.fn(async (key: string) => store.get(key) as any),
+    set: jest.fn(async (key: string, value: unknown, options?: any) => {
+      store.set(key, value);
+      sets.push({ key, ttl: options?.ttl });
+    }),
+    delete: jest.fn(async (key: string) => {
+      store.delete(key);
+    }),
+    withOptions: jest.fn(),
+  };
+  return { cache: cache as any, store, sets };
+}

@@ -1,0 +1,235 @@
+import { performance } from 'node:perf_hooks';
+import { parse as parseCookie } from 'cookie';
+import type { IncomingHttpHeaders } from 'node:http';
+import { CacheService, LoggerService } from '@backstage/backend-plugin-api';
+import {
+  createProxyAuthenticator,
+  ProxyAuthenticator,
+} from '@backstage/plugin-auth-node';
+import { CfAccessConfig, readCfAccessConfig } from './config';
+import {
+  CloudflareAccessAuthenticationError,
+  CloudflareAccessRejection,
+  isCloudflareAccessRejection,
+} from './errors';
+import { IdentityClient } from './identityClient';
+import { KeyCache } from './keyCache';
+import { CfAccessMetrics, createCfAccessMetrics } from './metrics';
+import { noopLogger, RateLimitedLogger } from './rateLimitedLogger';
+import { TokenVerifier, VerifiedAccessToken } from './tokenVerifier';
+import {
+  CloudflareAccessIdentityProfile,
+  CloudflareAccessProviderInfo,
+  CloudflareAccessResult,
+} from './types';
+
+/**
+ * Options for {@link createCloudflareAccessAuthenticator}.
+ *
+ * @public
+ */
+export type CloudflareAccessAuthenticatorOptions = {
+  /** Where get-identity answers are cached; shared between replicas. */
+  cache: CacheService;
+  /** Rejections and outages are logged here (rate-limited); silent without it. */
+  logger?: LoggerService;
+  /** The provider id the config lives under, for error messages. Default `cfaccess`. */
+  providerId?: string;
+  /** Fetch the signing keys when the provider initialises, without blocking or failing startup. */
+  prefetchKeys?: boolean;
+  /** For tests: clock in ms since epoch. */
+  now?: () => number;
+  /** For tests: metrics sink. */
+  metrics?: CfAccessMetrics;
+};
+
+/**
+ * Per-provider state built from config by `initialize`.
+ *
+ * @public
+ */
+export type CloudflareAccessAuthenticatorContext = {
+  config: CfAccessConfig;
+  keyCache: KeyCache;
+  verifier: TokenVerifier;
+  identityClient?: IdentityClient;
+};
+
+const EMAIL_PATTERN = /^[^@\s:/]+@[^@\s:/]+$/;
+
+/** Reads one cookie from the Cookie header: express `req.cookies` may not be set. */
+export function readCookie(
+  cookieHeader: string | undefined,
+  name: string,
+): string | undefined {
+  return cookieHeader ? parseCookie(cookieHeader)[name] : undefined;
+}
+
+/** Header first (Cloudflare's recommendation), the cookie as a fallback. */
+export function extractToken(
+  req: { headers: IncomingHttpHeaders },
+  config: Pick<CfAccessConfig, 'jwtHeaderName' | 'authorizationCookieName'>,
+): string | undefined {
+  const header = req.headers[config.jwtHeaderName];
+  const fromHeader = Array.isArray(header) ? header.join(',') : header;
+  if (fromHeader && fromHeader.trim()) {
+    return fromHeader.trim();
+  }
+  return readCookie(req.headers.cookie, config.authorizationCookieName);
+}
+
+function fallbackIdentity(
+  verified: VerifiedAccessToken,
+): CloudflareAccessIdentityProfile {
+  if (verified.tokenType === 'service') {
+    return {
+      id: verified.clientId,
+      name: verified.subject,
+      email: EMAIL_PATTERN.test(verified.subject) ? verified.subject : '',
+      groups: [],
+    };
+  }
+  const { sub, email } = verified.claims;
+  return { id: sub, name: email, email, groups: [] };
+}
+
+/**
+ * Creates the Cloudflare Access proxy authenticator, for use with
+ * `createProxyAuthProviderFactory` and a custom sign-in resolver.
+ *
+ * @public
+ */
+export function createCloudflareAccessAuthenticator(
+  options: CloudflareAccessAuthenticatorOptions,
+): ProxyAuthenticator<
+  CloudflareAccessAuthenticatorContext,
+  CloudflareAccessResult,
+  CloudflareAccessProviderInfo
+> {
+  const now = options.now ?? Date.now;
+  const metrics = options.metrics ?? createCfAccessMetrics();
+  const log = new RateLimitedLogger(options.logger ?? noopLogger, 60_000, now);
+
+  function logRejection(error: CloudflareAccessRejection) {
+    const subject =
+      error instanceof CloudflareAccessAuthenticationError
+        ? error.subject
+        : undefined;
+    log.warn(
+      `reject:${error.reason}:${subject ?? ''}`,
+      `Cloudflare Access sign-in rejected (${error.reason})${
+        subject ? ` for ${subject}` : ''
+      }: ${error.message}`,
+      { reason: error.reason, ...(subject && { subject }) },
+    );
+  }
+
+  return createProxyAuthenticator({
+    async defaultProfileTransform(result: CloudflareAccessResult) {
+      return {
+        profile: {
+          email: result.cfIdentity.email || undefined,
+          displayName: result.cfIdentity.name || undefined,
+        },
+      };
+    },
+
+    initialize({ config }) {
+      const cfg = readCfAccessConfig(config, {
+        providerId: options.providerId,
+      });
+      const keyCache = new KeyCache({
+        certsUrl: cfg.certsUrl,
+        ...cfg.jwks,
+        logger: log,
+        metrics,
+        now,
+      });
+      const verifier = new TokenVerifier({ config: cfg, keyCache, now });
+      const identityClient = cfg.identity.enabled
+        ? new IdentityClient({
+            identityUrl: cfg.identityUrl,
+            cache: options.cache,
+            timeoutMs: cfg.identity.timeoutMs,
+            cacheTtlMs: cfg.identity.cacheTtlMs,
+            logger: log,
+            metrics,
+            now,
+          })
+        : undefined;
+      if (options.prefetchKeys) {
+        // Deliberately not awaited; prefetch never throws.
+        void keyCache.prefetch();
+      }
+      return { config: cfg, keyCache, verifier, identityClient };
+    },
+
+    async authenticate({ req }, ctx) {
+      const started = performance.now();
+      const elapsed = () => (performance.now() - started) / 1000;
+      let verified: VerifiedAccessToken;
+      const token = extractToken(req, ctx.config);
+      try {
+        verified = await ctx.verifier.verify(token);
+      } catch (error) {
+        const rejection = isCloudflareAccessRejection(error)
+          ? error
+          : // Fail closed on anything unexpected, as a 401 rather than a 500.
+            new CloudflareAccessAuthenticationError(
+              'malformed_token',
+              'the token could not be verified',
+              { cause: error },
+            );
+        logRejection(rejection);
+        metrics.authentication(
+          { ok: false, reason: rejection.reason },
+          elapsed(),
+        );
+        throw rejection;
+      }
+
+      // Only now, with the signature verified, is the token sent anywhere.
+      let identity: CloudflareAccessIdentityProfile | undefined;
+      if (verified.tokenType === 'user' && ctx.identityClient) {
+        identity = await ctx.identityClient.getIdentity({
+          token: token!,
+          sub: verified.claims.sub,
+          email: verified.claims.email,
+          identityNonce: verified.claims.identity_nonce,
+          exp: verified.claims.exp,
+        });
+      }
+      const cfIdentity = identity ?? fallbackIdentity(verified);
+      const expiresInSeconds = Math.max(
+        0,
+        Math.floor(verified.claims.exp - now() / 1000),
+      );
+      const result: CloudflareAccessResult = {
+        claims: verified.claims,
+        cfIdentity,
+        expiresInSeconds,
+        token: token!,
+        tokenType: verified.tokenType,
+        identityAvailable: identity !== undefined,
+        ...(verified.tokenType === 'service' && {
+          serviceToken: {
+            clientId: verified.clientId,
+            subject: verified.subject,
+          },
+        }),
+      };
+      // What the browser gets: never the token.
+      const providerInfo: CloudflareAccessProviderInfo = {
+        ...(cfIdentity.email && { email: cfIdentity.email }),
+        ...(cfIdentity.name && { name: cfIdentity.name }),
+        ...(identity && { groups: identity.groups.map(g => g.name) }),
+        expiresInSeconds,
+      };
+      metrics.authentication(
+        { ok: true, tokenType: verified.tokenType },
+        elapsed(),
+      );
+      return { result, providerInfo };
+    },
+  });
+}

@@ -1,0 +1,215 @@
+import { ConfigReader } from '@backstage/config';
+import { isLoopbackHost, readCfAccessConfig } from './config';
+
+const read = (data: Record<string, any>) =>
+  readCfAccessConfig(new ConfigReader(data));
+
+describe('readCfAccessConfig', () => {
+  it('derives the team domain, issuer and endpoints from teamName, with defaults', () => {
+    const config = read({ teamName: 'MyTeam', audience: 'aud1' });
+    expect(config).toEqual({
+      teamDomain: 'https://myteam.cloudflareaccess.com',
+      issuer: 'https://myteam.cloudflareaccess.com',
+      certsUrl: 'https://myteam.cloudflareaccess.com/cdn-cgi/access/certs',
+      identityUrl:
+        'https://myteam.cloudflareaccess.com/cdn-cgi/access/get-identity',
+      audiences: ['aud1'],
+      serviceTokens: new Map(),
+      jwtHeaderName: 'cf-access-jwt-assertion',
+      authorizationCookieName: 'CF_Authorization',
+      clockToleranceSeconds: 60,
+      maxTokenBytes: 8192,
+      jwks: {
+        cacheMaxAgeMs: 600_000,
+        cooldownMs: 30_000,
+        timeoutMs: 5000,
+        staleMaxAgeMs: 3_600_000,
+      },
+      identity: { enabled: true, timeoutMs: 3000, cacheTtlMs: 300_000 },
+    });
+  });
+
+  it('normalises teamDomain to its origin', () => {
+    expect(
+      read({
+        teamDomain: 'https://myteam.cloudflareaccess.com/some/path/?q=1',
+        audience: 'a',
+      }).issuer,
+    ).toBe('https://myteam.cloudflareaccess.com');
+    expect(
+      read({ teamDomain: 'http://localhost:7000/', audience: 'a' }).certsUrl,
+    ).toBe('http://localhost:7000/cdn-cgi/access/certs');
+  });
+
+  it.each([
+    'http://localhost:7000',
+    'http://127.0.0.1:7000',
+    'http://127.1.2.3',
+    'http://[::1]:7000',
+  ])('allows http for the loopback host %s', teamDomain => {
+    expect(() => read({ teamDomain, audience: 'a' })).not.toThrow();
+  });
+
+  it.each([
+    'http://myteam.cloudflareaccess.com',
+    'http://localhost.evil.com',
+    'http://127.0.0.1.nip.io',
+    'http://10.0.0.1',
+  ])('requires https for the non-loopback host %s', teamDomain => {
+    expect(() => read({ teamDomain, audience: 'a' })).toThrow(
+      `auth.providers.cfaccess.teamDomain must be https unless the host is loopback, got ${
+        new URL(teamDomain).origin
+      }`,
+    );
+  });
+
+  it.each([
+    [
+      { audience: 'a' },
+      /teamName or auth.providers.cfaccess.teamDomain is required/,
+    ],
+    [
+      {
+        teamName: 't',
+        teamDomain: 'https://t.cloudflareaccess.com',
+        audience: 'a',
+      },
+      /auth.providers.cfaccess.teamName and auth.providers.cfaccess.teamDomain are mutually exclusive/,
+    ],
+    [
+      { teamName: 'evil.com/x', audience: 'a' },
+      /auth.providers.cfaccess.teamName must be the team name only/,
+    ],
+    [
+      { teamDomain: 'myteam.cloudflareaccess.com', audience: 'a' },
+      /auth.providers.cfaccess.teamDomain must be a full origin/,
+    ],
+    [
+      { teamDomain: 'ftp://myteam.example', audience: 'a' },
+      /auth.providers.cfaccess.teamDomain must be an https origin/,
+    ],
+    [
+      { teamDomain: 'https://u:p@myteam.example', audience: 'a' },
+      /auth.providers.cfaccess.teamDomain must not contain credentials/,
+    ],
+    [{ teamName: 't' }, /auth.providers.cfaccess.audience is required/],
+    [
+      { teamName: 't', audience: [] },
+      /auth.providers.cfaccess.audience must list at least one/,
+    ],
+    [
+      { teamName: 't', audience: [''] },
+      /auth.providers.cfaccess.audience must be a non-empty AUD tag/,
+    ],
+    [
+      { teamName: 't', audience: 'a', serviceTokens: [{ subject: 'x' }] },
+      /auth.providers.cfaccess.serviceTokens\[0\].token must be the service token Client ID/,
+    ],
+    [
+      { teamName: 't', audience: 'a', serviceTokens: [{ token: 'x.access' }] },
+      /auth.providers.cfaccess.serviceTokens\[0\].subject must be/,
+    ],
+    [
+      {
+        teamName: 't',
+        audience: 'a',
+        serviceTokens: [
+          { token: 'x', subject: 'a@b.c' },
+          { token: 'x', subject: 'd@e.f' },
+        ],
+      },
+      /auth.providers.cfaccess.serviceTokens\[1\].token is listed more than once/,
+    ],
+    [
+      { teamName: 't', audience: 'a', jwtHeaderName: 'bad header' },
+      /auth.providers.cfaccess.jwtHeaderName is not a valid header name/,
+    ],
+    [
+      { teamName: 't', audience: 'a', authorizationCookieName: 'a=b' },
+      /auth.providers.cfaccess.authorizationCookieName is not a valid cookie name/,
+    ],
+    [
+      { teamName: 't', audience: 'a', clockToleranceSeconds: 301 },
+      /auth.providers.cfaccess.clockToleranceSeconds must be between 0 and 300, got 301/,
+    ],
+    [
+      { teamName: 't', audience: 'a', clockToleranceSeconds: 'soon' },
+      /auth.providers.cfaccess.clockToleranceSeconds must be a number/,
+    ],
+    [
+      { teamName: 't', audience: 'a', maxTokenBytes: 100 },
+      /auth.providers.cfaccess.maxTokenBytes must be between 1024 and 65536/,
+    ],
+    [
+      { teamName: 't', audience: 'a', jwks: { cacheMaxAgeSeconds: 10 } },
+      /auth.providers.cfaccess.jwks.cacheMaxAgeSeconds must be between 60 and 86400/,
+    ],
+    [
+      { teamName: 't', audience: 'a', jwks: { cooldownSeconds: 0 } },
+      /auth.providers.cfaccess.jwks.cooldownSeconds must be between 1 and 3600/,
+    ],
+    [
+      { teamName: 't', audience: 'a', jwks: { timeoutMs: 10 } },
+      /auth.providers.cfaccess.jwks.timeoutMs must be between 100 and 60000/,
+    ],
+    [
+      { teamName: 't', audience: 'a', jwks: { staleMaxAgeSeconds: -1 } },
+      /auth.providers.cfaccess.jwks.staleMaxAgeSeconds must be between 0 and 604800/,
+    ],
+    [
+      { teamName: 't', audience: 'a', identity: { timeoutMs: 99999 } },
+      /auth.providers.cfaccess.identity.timeoutMs must be between 100 and 60000/,
+    ],
+    [
+      { teamName: 't', audience: 'a', identity: { cacheTtlSeconds: 7200 } },
+      /auth.providers.cfaccess.identity.cacheTtlSeconds must be between 0 and 3600/,
+    ],
+    [
+      { teamName: 't', audience: 'a', identity: { enabled: 'yes' } },
+      /auth.providers.cfaccess.identity.enabled must be true or false/,
+    ],
+  ])('rejects invalid config %j naming the key', (data, message) => {
+    expect(() => read(data)).toThrow(message);
+  });
+
+  it('uses the provider id in messages', () => {
+    expect(() =>
+      readCfAccessConfig(new ConfigReader({ teamName: 't' }), {
+        providerId: 'cloudflare',
+      }),
+    ).toThrow(/auth.providers.cloudflare.audience is required/);
+  });
+
+  it('reads audiences, service tokens, names and bounded settings', () => {
+    const config = read({
+      teamName: 't',
+      audience: ['a1', 'a2', 'a1'],
+      serviceTokens: [{ token: 'x.access', subject: 'user:default/ci-bot' }],
+      jwtHeaderName: 'X-Custom-JWT',
+      authorizationCookieName: 'MyCookie',
+      clockToleranceSeconds: 0,
+      jwks: { cacheMaxAgeSeconds: 60, cooldownSeconds: 5 },
+      identity: { enabled: false, cacheTtlSeconds: 0 },
+    });
+    expect(config.audiences).toEqual(['a1', 'a2']);
+    expect(config.serviceTokens.get('x.access')).toBe('user:default/ci-bot');
+    expect(config.jwtHeaderName).toBe('x-custom-jwt');
+    expect(config.authorizationCookieName).toBe('MyCookie');
+    expect(config.clockToleranceSeconds).toBe(0);
+    expect(config.jwks.cacheMaxAgeMs).toBe(60_000);
+    expect(config.jwks.cooldownMs).toBe(5000);
+    expect(config.identity).toEqual({
+      enabled: false,
+      timeoutMs: 3000,
+      cacheTtlMs: 0,
+    });
+  });
+
+  it('recognises loopback hosts only', () => {
+    expect(isLoopbackHost('localhost')).toBe(true);
+    expect(isLoopbackHost('127.255.255.255')).toBe(true);
+    expect(isLoopbackHost('127.256.0.1')).toBe(false);
+    expect(isLoopbackHost('[::1]')).toBe(true);
+    expect(isLoopbackHost('localhost.example.com')).toBe(false);
+  });
+});

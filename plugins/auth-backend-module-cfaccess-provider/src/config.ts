@@ -1,0 +1,288 @@
+import { Config } from '@backstage/config';
+
+/** Defaults and bounds for every numeric setting; the README table mirrors these. */
+export const numericSettings = {
+  clockToleranceSeconds: { default: 60, min: 0, max: 300 },
+  'jwks.cacheMaxAgeSeconds': { default: 600, min: 60, max: 86400 },
+  'jwks.cooldownSeconds': { default: 30, min: 1, max: 3600 },
+  'jwks.timeoutMs': { default: 5000, min: 100, max: 60000 },
+  'jwks.staleMaxAgeSeconds': { default: 3600, min: 0, max: 604800 },
+  'identity.timeoutMs': { default: 3000, min: 100, max: 60000 },
+  'identity.cacheTtlSeconds': { default: 300, min: 0, max: 3600 },
+  maxTokenBytes: { default: 8192, min: 1024, max: 65536 },
+} as const;
+
+type NumericKey = keyof typeof numericSettings;
+
+/** The validated provider settings. */
+export type CfAccessConfig = {
+  /** Team domain origin, e.g. `https://myteam.cloudflareaccess.com`; also the issuer. */
+  teamDomain: string;
+  issuer: string;
+  certsUrl: string;
+  identityUrl: string;
+  audiences: string[];
+  /** Service token Client ID -> subject (email or entity ref). */
+  serviceTokens: Map<string, string>;
+  /** Lower-cased, as Node presents incoming header names. */
+  jwtHeaderName: string;
+  authorizationCookieName: string;
+  clockToleranceSeconds: number;
+  maxTokenBytes: number;
+  jwks: {
+    cacheMaxAgeMs: number;
+    cooldownMs: number;
+    timeoutMs: number;
+    staleMaxAgeMs: number;
+  };
+  identity: {
+    enabled: boolean;
+    timeoutMs: number;
+    cacheTtlMs: number;
+  };
+};
+
+export const DEFAULT_JWT_HEADER_NAME = 'cf-access-jwt-assertion';
+export const DEFAULT_COOKIE_NAME = 'CF_Authorization';
+
+// A DNS label: keeps teamName from smuggling a path or another host into the URL.
+const TEAM_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
+// RFC 7230 token characters, so the header name can actually occur.
+const HEADER_NAME_PATTERN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/i;
+// RFC 6265 cookie-name (token) characters.
+const COOKIE_NAME_PATTERN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/i;
+
+/** True for hosts that never leave the machine; only these may use http. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase();
+  if (host === 'localhost' || host === '[::1]') {
+    return true;
+  }
+  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+  return !!m && m.slice(1).every(octet => Number(octet) <= 255);
+}
+
+class ConfigReader {
+  constructor(
+    private readonly config: Config,
+    private readonly prefix: string,
+  ) {}
+
+  key(key: string) {
+    return `${this.prefix}.${key}`;
+  }
+
+  fail(key: string, message: string): never {
+    throw new Error(`${this.key(key)} ${message}`);
+  }
+
+  optionalString(key: string): string | undefined {
+    const value = this.config.getOptional(key);
+    if (value === undefined) {
+      return undefined;
+    }
+    if (typeof value !== 'string') {
+      this.fail(key, `must be a string, got ${typeof value}`);
+    }
+    const trimmed = value.trim();
+    if (!trimmed) {
+      this.fail(key, 'must not be empty');
+    }
+    return trimmed;
+  }
+
+  optionalBoolean(key: string, fallback: boolean): boolean {
+    const value = this.config.getOptional(key);
+    if (value === undefined) {
+      return fallback;
+    }
+    if (typeof value !== 'boolean') {
+      this.fail(key, `must be true or false, got ${JSON.stringify(value)}`);
+    }
+    return value;
+  }
+
+  bounded(key: NumericKey): number {
+    const { default: fallback, min, max } = numericSettings[key];
+    const value = this.config.getOptional(key);
+    if (value === undefined) {
+      return fallback;
+    }
+    const num = typeof value === 'string' ? Number(value) : value;
+    if (typeof num !== 'number' || !Number.isFinite(num)) {
+      this.fail(key, `must be a number, got ${JSON.stringify(value)}`);
+    }
+    if (num < min || num > max) {
+      this.fail(key, `must be between ${min} and ${max}, got ${num}`);
+    }
+    return num;
+  }
+}
+
+function readTeamDomain(r: ConfigReader): string {
+  const teamName = r.optionalString('teamName');
+  const teamDomain = r.optionalString('teamDomain');
+  if (teamName && teamDomain) {
+    r.fail(
+      'teamName',
+      `and ${r.key('teamDomain')} are mutually exclusive; set exactly one`,
+    );
+  }
+  if (teamName) {
+    if (!TEAM_NAME_PATTERN.test(teamName)) {
+      r.fail(
+        'teamName',
+        `must be the team name only (letters, digits, dashes), as in <teamName>.cloudflareaccess.com, got ${JSON.stringify(
+          teamName,
+        )}`,
+      );
+    }
+    return `https://${teamName.toLowerCase()}.cloudflareaccess.com`;
+  }
+  if (!teamDomain) {
+    throw new Error(
+      `${r.key('teamName')} or ${r.key(
+        'teamDomain',
+      )} is required: the Cloudflare Zero Trust team name (<teamName>.cloudflareaccess.com)`,
+    );
+  }
+  let url: URL;
+  try {
+    url = new URL(teamDomain);
+  } catch {
+    return r.fail(
+      'teamDomain',
+      `must be a full origin such as https://myteam.cloudflareaccess.com, got ${JSON.stringify(
+        teamDomain,
+      )}`,
+    );
+  }
+  if (url.username || url.password) {
+    r.fail('teamDomain', 'must not contain credentials');
+  }
+  if (url.protocol === 'http:') {
+    if (!isLoopbackHost(url.hostname)) {
+      r.fail(
+        'teamDomain',
+        `must be https unless the host is loopback, got ${url.origin}`,
+      );
+    }
+  } else if (url.protocol !== 'https:') {
+    r.fail('teamDomain', `must be an https origin, got ${url.protocol}`);
+  }
+  return url.origin;
+}
+
+function readAudiences(r: ConfigReader, config: Config): string[] {
+  const raw = config.getOptional('audience');
+  if (raw === undefined) {
+    r.fail(
+      'audience',
+      'is required: the Application Audience (AUD) tag of the Access application in front of Backstage (a string or a list of strings)',
+    );
+  }
+  const list = Array.isArray(raw) ? raw : [raw];
+  const audiences = list.map(value => {
+    if (typeof value !== 'string' || !value.trim()) {
+      return r.fail(
+        'audience',
+        `must be a non-empty AUD tag or list of AUD tags, got ${JSON.stringify(
+          value,
+        )}`,
+      );
+    }
+    return value.trim();
+  });
+  if (audiences.length === 0) {
+    r.fail('audience', 'must list at least one AUD tag');
+  }
+  return [...new Set(audiences)];
+}
+
+function readServiceTokens(r: ConfigReader, config: Config) {
+  const tokens = new Map<string, string>();
+  let entries: Config[] | undefined;
+  try {
+    entries = config.getOptionalConfigArray('serviceTokens');
+  } catch {
+    r.fail('serviceTokens', 'must be a list of { token, subject }');
+  }
+  (entries ?? []).forEach((entry, index) => {
+    const key = `serviceTokens[${index}]`;
+    const token = entry.getOptional('token');
+    const subject = entry.getOptional('subject');
+    if (typeof token !== 'string' || !token.trim()) {
+      r.fail(
+        `${key}.token`,
+        'must be the service token Client ID (it ends in .access)',
+      );
+    }
+    if (typeof subject !== 'string' || !subject.trim()) {
+      r.fail(
+        `${key}.subject`,
+        'must be an email or an entity ref such as user:default/ci-bot',
+      );
+    }
+    if (tokens.has(token.trim())) {
+      r.fail(`${key}.token`, 'is listed more than once');
+    }
+    tokens.set(token.trim(), subject.trim());
+  });
+  return tokens;
+}
+
+/**
+ * Reads and validates `auth.providers.<providerId>`. Throws at startup with
+ * a message naming the offending key, so misconfiguration never reaches a
+ * request.
+ */
+export function readCfAccessConfig(
+  config: Config,
+  options?: { providerId?: string },
+): CfAccessConfig {
+  const r = new ConfigReader(
+    config,
+    `auth.providers.${options?.providerId ?? 'cfaccess'}`,
+  );
+  const teamDomain = readTeamDomain(r);
+  const audiences = readAudiences(r, config);
+  const serviceTokens = readServiceTokens(r, config);
+
+  const jwtHeaderName =
+    r.optionalString('jwtHeaderName') ?? DEFAULT_JWT_HEADER_NAME;
+  if (!HEADER_NAME_PATTERN.test(jwtHeaderName)) {
+    r.fail('jwtHeaderName', `is not a valid header name: ${jwtHeaderName}`);
+  }
+  const authorizationCookieName =
+    r.optionalString('authorizationCookieName') ?? DEFAULT_COOKIE_NAME;
+  if (!COOKIE_NAME_PATTERN.test(authorizationCookieName)) {
+    r.fail(
+      'authorizationCookieName',
+      `is not a valid cookie name: ${authorizationCookieName}`,
+    );
+  }
+
+  return {
+    teamDomain,
+    issuer: teamDomain,
+    certsUrl: `${teamDomain}/cdn-cgi/access/certs`,
+    identityUrl: `${teamDomain}/cdn-cgi/access/get-identity`,
+    audiences,
+    serviceTokens,
+    jwtHeaderName: jwtHeaderName.toLowerCase(),
+    authorizationCookieName,
+    clockToleranceSeconds: r.bounded('clockToleranceSeconds'),
+    maxTokenBytes: r.bounded('maxTokenBytes'),
+    jwks: {
+      cacheMaxAgeMs: r.bounded('jwks.cacheMaxAgeSeconds') * 1000,
+      cooldownMs: r.bounded('jwks.cooldownSeconds') * 1000,
+      timeoutMs: r.bounded('jwks.timeoutMs'),
+      staleMaxAgeMs: r.bounded('jwks.staleMaxAgeSeconds') * 1000,
+    },
+    identity: {
+      enabled: r.optionalBoolean('identity.enabled', true),
+      timeoutMs: r.bounded('identity.timeoutMs'),
+      cacheTtlMs: r.bounded('identity.cacheTtlSeconds') * 1000,
+    },
+  };
+}

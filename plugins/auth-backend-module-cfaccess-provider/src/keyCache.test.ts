@@ -1,0 +1,252 @@
+import { http, HttpResponse, delay } from 'msw';
+import { CloudflareAccessKeysUnavailableError } from './errors';
+import { KeyCache } from './keyCache';
+import { RateLimitedLogger } from './rateLimitedLogger';
+import {
+  CERTS_URL,
+  createAccessServer,
+  createTestKey,
+  mockMetrics,
+  TestClock,
+  TestKey,
+} from './__testUtils__/fixtures';
+
+const { server, state } = createAccessServer();
+
+describe('KeyCache', () => {
+  let keyA: TestKey;
+  let keyB: TestKey;
+  let clock: TestClock;
+  let warn: jest.Mock;
+  let metrics: ReturnType<typeof mockMetrics>;
+
+  beforeAll(async () => {
+    server.listen({ onUnhandledRequest: 'error' });
+    keyA = await createTestKey('kid-a');
+    keyB = await createTestKey('kid-b');
+  });
+  afterAll(() => server.close());
+  beforeEach(() => {
+    clock = new TestClock();
+    state.jwks = [keyA.publicJwk];
+    state.certsStatus = 200;
+    state.certsRequests = 0;
+    warn = jest.fn();
+    metrics = mockMetrics();
+  });
+  afterEach(() => server.resetHandlers());
+
+  function createCache(overrides: Partial<{ timeoutMs: number }> = {}) {
+    return new KeyCache({
+      certsUrl: CERTS_URL,
+      cacheMaxAgeMs: 600_000,
+      cooldownMs: 30_000,
+      timeoutMs: 5000,
+      staleMaxAgeMs: 3_600_000,
+      logger: new RateLimitedLogger(
+        {
+          warn,
+          info: jest.fn(),
+          error: jest.fn(),
+          debug: jest.fn(),
+          child: jest.fn(),
+        } as any,
+        60_000,
+        clock.now,
+      ),
+      metrics,
+      now: clock.now,
+      ...overrides,
+    });
+  }
+
+  it('fetches once for many concurrent lookups (single-flight)', async () => {
+    const cache = createCache();
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => cache.getKey('kid-a')),
+    );
+    expect(results.every(r => r.key)).toBe(true);
+    expect(state.certsRequests).toBe(1);
+    expect(metrics.jwksFetch).toHaveBeenCalledWith('success');
+  });
+
+  it('serves cached keys while fresh and refetches after cacheMaxAge', async () => {
+    const cache = createCache();
+    await cache.getKey('kid-a');
+    clock.advance(599);
+    await cache.getKey('kid-a');
+    expect(state.certsRequests).toBe(1);
+    clock.advance(2);
+    await cache.getKey('kid-a');
+    expect(state.certsRequests).toBe(2);
+  });
+
+  it('refetches for an unknown kid at most once per cooldown', async () => {
+    const cache = createCache();
+    await cache.getKey('kid-a');
+    clock.advance(31);
+    for (let i = 0; i < 50; i++) {
+      const r = await cache.getKey(`made-up-${i}`);
+      expect(r.key).toBeUndefined();
+    }
+    expect(state.certsRequests).toBe(2);
+    clock.advance(31);
+    await cache.getKey('made-up-again');
+    expect(state.certsRequests).toBe(3);
+  });
+
+  it('a flood of concurrent made-up kids makes at most one request', async () => {
+    const cache = createCache();
+    await cache.getKey('kid-a');
+    clock.advance(31);
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) => cache.getKey(`x-${i}`)),
+    );
+    expect(state.certsRequests).toBe(2);
+  });
+
+  it('picks up a rotated key without restart', async () => {
+    const cache = createCache();
+    expect((await cache.getKey('kid-a')).key).toBeDefined();
+    state.jwks = [keyB.publicJwk, keyA.publicJwk];
+    clock.advance(31);
+    expect((await cache.getKey('kid-b')).key).toBeDefined();
+    expect(state.certsRequests).toBe(2);
+  });
+
+  it('picks up a key rotated right after a routine fetch, without waiting a cooldown', async () => {
+    // The e2e suite caught this: a user signing in just after a rotation was
+    // turned away for a whole cooldown because a routine fetch had just run.
+    const cache = createCache();
+    await cache.getKey('kid-a');
+    state.jwks = [keyB.publicJwk, keyA.publicJwk];
+    expect((await cache.getKey('kid-b')).key).toBeDefined();
+    expect(state.certsRequests).toBe(2);
+  });
+
+  it('counts the cooldown from the last unknown-kid refetch', async () => {
+    const cache = createCache();
+    await cache.getKey('kid-a');
+    expect((await cache.getKey('made-up-1')).key).toBeUndefined();
+    expect(state.certsRequests).toBe(2);
+    // Within the cooldown of that refetch even a real new kid waits.
+    state.jwks = [keyB.publicJwk, keyA.publicJwk];
+    clock.advance(29);
+    expect((await cache.getKey('kid-b')).key).toBeUndefined();
+    expect(state.certsRequests).toBe(2);
+    clock.advance(1);
+    expect((await cache.getKey('kid-b')).key).toBeDefined();
+    expect(state.certsRequests).toBe(3);
+  });
+
+  it('keeps serving last-good keys during an outage, with a warning, until staleMaxAge', async () => {
+    const cache = createCache();
+    await cache.getKey('kid-a');
+    state.certsStatus = 500;
+    clock.advance(601);
+    expect((await cache.getKey('kid-a')).key).toBeDefined();
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn.mock.calls[0][0]).toMatch(/could not be refreshed/);
+    expect(metrics.jwksFetch).toHaveBeenCalledWith('error');
+    // Further requests in the cooldown neither refetch nor warn again.
+    const before = state.certsRequests;
+    await cache.getKey('kid-a');
+    await cache.getKey('kid-a');
+    expect(state.certsRequests).toBe(before);
+    expect(warn).toHaveBeenCalledTimes(1);
+
+    clock.advance(3600);
+    await expect(cache.getKey('kid-a')).rejects.toBeInstanceOf(
+      CloudflareAccessKeysUnavailableError,
+    );
+  });
+
+  it('fails with 503 keys_unavailable when no keys were ever fetched', async () => {
+    state.certsStatus = 503;
+    const cache = createCache();
+    const error = await cache.getKey('kid-a').catch(e => e);
+    expect(error).toBeInstanceOf(CloudflareAccessKeysUnavailableError);
+    expect(error.name).toBe('ServiceUnavailableError');
+    expect(error.reason).toBe('keys_unavailable');
+    expect(error.message).toMatch(/HTTP 503/);
+    // Retries are rate-limited by the cooldown too.
+    await cache.getKey('kid-a').catch(() => {});
+    expect(state.certsRequests).toBe(1);
+    clock.advance(31);
+    state.certsStatus = 200;
+    expect((await cache.getKey('kid-a')).key).toBeDefined();
+  });
+
+  it('recovers after an outage once certs answers again', async () => {
+    const cache = createCache();
+    await cache.getKey('kid-a');
+    state.certsStatus = 500;
+    clock.advance(601);
+    await cache.getKey('kid-a');
+    state.certsStatus = 200;
+    state.jwks = [keyB.publicJwk];
+    clock.advance(31);
+    expect((await cache.getKey('kid-b')).key).toBeDefined();
+  });
+
+  it('treats a JWKS without usable RSA keys as unavailable', async () => {
+    state.jwks = [
+      { kty: 'EC', kid: 'ec', crv: 'P-256', x: 'x', y: 'y' },
+      { kty: 'oct', kid: 'hmac', k: 'c2VjcmV0' },
+      { ...keyA.publicJwk, kid: undefined },
+      { ...keyA.publicJwk, use: 'enc', kid: 'enc' },
+      { ...keyA.publicJwk, alg: 'RS512', kid: 'rs512' },
+    ] as any;
+    const cache = createCache();
+    await expect(cache.getKey('ec')).rejects.toBeInstanceOf(
+      CloudflareAccessKeysUnavailableError,
+    );
+  });
+
+  it('ignores non-RSA keys next to RSA ones', async () => {
+    state.jwks = [
+      { kty: 'oct', kid: 'kid-hmac', k: 'c2VjcmV0' },
+      keyA.publicJwk,
+    ] as any;
+    const cache = createCache();
+    expect((await cache.getKey('kid-a')).key).toBeDefined();
+    expect((await cache.getKey('kid-hmac')).key).toBeUndefined();
+  });
+
+  it('times out a hanging certs request', async () => {
+    server.use(
+      http.get(CERTS_URL, async () => {
+        await delay('infinite');
+        return HttpResponse.json({});
+      }),
+    );
+    const cache = createCache({ timeoutMs: 100 });
+    await expect(cache.getKey('kid-a')).rejects.toThrow(/timed out/);
+    expect(metrics.jwksFetch).toHaveBeenCalledWith('timeout');
+  });
+
+  it('treats a non-JSON certs answer as a failure', async () => {
+    server.use(http.get(CERTS_URL, () => new HttpResponse('<html>')));
+    const cache = createCache();
+    await expect(cache.getKey('kid-a')).rejects.toBeInstanceOf(
+      CloudflareAccessKeysUnavailableError,
+    );
+  });
+
+  it('prefetch never throws and warms the cache', async () => {
+    state.certsStatus = 500;
+    const failing = createCache();
+    await expect(failing.prefetch()).resolves.toBe(false);
+    expect(warn).toHaveBeenCalledWith(
+      expect.stringMatching(/Could not prefetch/),
+      undefined,
+    );
+
+    state.certsStatus = 200;
+    const cache = createCache();
+    await expect(cache.prefetch()).resolves.toBe(true);
+    const before = state.certsRequests;
+    await cache.getKey('kid-a');
+    expect(state.certsRequests).toBe(before);
+  });
+});

@@ -1,0 +1,66 @@
+import { metrics, Meter } from '@opentelemetry/api';
+import { CloudflareAccessRejectionReason } from './errors';
+
+/** Instrument names, exported so dashboards and tests agree. */
+export const metricNames = {
+  authentications: 'cfaccess.auth.authentications',
+  verificationDuration: 'cfaccess.auth.verification.duration',
+  jwksFetches: 'cfaccess.auth.jwks.fetches',
+  identityFetches: 'cfaccess.auth.identity.fetches',
+  identityCache: 'cfaccess.auth.identity.cache',
+} as const;
+
+/** The few measurements this module makes; an interface so tests can spy. */
+export interface CfAccessMetrics {
+  authentication(
+    outcome:
+      | { ok: true; tokenType: 'user' | 'service' }
+      | { ok: false; reason: CloudflareAccessRejectionReason },
+    durationSeconds: number,
+  ): void;
+  jwksFetch(result: 'success' | 'error' | 'timeout'): void;
+  identityFetch(result: 'success' | 'error' | 'timeout'): void;
+  identityCache(result: 'hit' | 'miss'): void;
+}
+
+export function createCfAccessMetrics(
+  meter: Meter = metrics.getMeter(
+    '@cfaccess/plugin-auth-backend-module-cfaccess-provider',
+  ),
+): CfAccessMetrics {
+  const authentications = meter.createCounter(metricNames.authentications, {
+    description: 'Cloudflare Access token verifications by outcome and reason',
+  });
+  const duration = meter.createHistogram(metricNames.verificationDuration, {
+    description: 'Time to verify a Cloudflare Access token',
+    unit: 's',
+  });
+  const jwksFetches = meter.createCounter(metricNames.jwksFetches, {
+    description: 'Requests to the Access certs endpoint by result',
+  });
+  const identityFetches = meter.createCounter(metricNames.identityFetches, {
+    description: 'Requests to the Access get-identity endpoint by result',
+  });
+  const identityCache = meter.createCounter(metricNames.identityCache, {
+    description: 'Identity cache lookups by result',
+  });
+
+  return {
+    authentication(outcome, durationSeconds) {
+      const attributes = outcome.ok
+        ? { outcome: 'success', token_type: outcome.tokenType }
+        : { outcome: 'rejected', reason: outcome.reason };
+      authentications.add(1, attributes);
+      duration.record(durationSeconds, { outcome: attributes.outcome });
+    },
+    jwksFetch(result) {
+      jwksFetches.add(1, { result });
+    },
+    identityFetch(result) {
+      identityFetches.add(1, { result });
+    },
+    identityCache(result) {
+      identityCache.add(1, { result });
+    },
+  };
+}

@@ -1,0 +1,327 @@
+import request from 'supertest';
+import {
+  coreServices,
+  createBackendModule,
+} from '@backstage/backend-plugin-api';
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import {
+  authProvidersExtensionPoint,
+  createProxyAuthProviderFactory,
+} from '@backstage/plugin-auth-node';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import {
+  AUD,
+  createAccessServer,
+  createTestKey,
+  mintToken,
+  SERVICE_CLIENT_ID,
+  serviceClaims,
+  TestClock,
+  TestKey,
+  userClaims,
+} from './__testUtils__/fixtures';
+import authPlugin from '@backstage/plugin-auth-backend';
+import cfaccessModule, { createCloudflareAccessAuthenticator } from './index';
+
+const { server, state } = createAccessServer();
+
+const entities = [
+  {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'User',
+    metadata: { name: 'jane', namespace: 'default' },
+    spec: { profile: { email: 'jane@example.com' }, memberOf: ['team-a'] },
+  },
+  {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'User',
+    metadata: { name: 'ci-bot', namespace: 'default' },
+    spec: { profile: { email: 'ci-bot@example.com' } },
+  },
+];
+
+function baseConfig(providerConfig: Record<string, unknown>) {
+  return mockServices.rootConfig.factory({
+    data: {
+      app: { baseUrl: 'http://localhost:3000' },
+      backend: { baseUrl: 'http://localhost:7007' },
+      auth: {
+        providers: {
+          cfaccess: {
+            teamName: 'testteam',
+            audience: AUD,
+            serviceTokens: [
+              { token: SERVICE_CLIENT_ID, subject: 'user:default/ci-bot' },
+            ],
+            ...providerConfig,
+          },
+        },
+      },
+    },
+  });
+}
+
+describe('auth backend with the cfaccess module', () => {
+  let key: TestKey;
+  // Tokens are minted against real time here: the backend uses the real clock.
+  const clock = new TestClock();
+
+  beforeAll(async () => {
+    server.listen({
+      // supertest talks to the local test backend; everything else is mocked.
+      onUnhandledRequest(req, print) {
+        const { hostname } = new URL(req.url);
+        if (hostname !== '127.0.0.1' && hostname !== 'localhost') {
+          print.error();
+        }
+      },
+    });
+    key = await createTestKey('kid-a');
+  });
+  afterAll(() => server.close());
+  beforeEach(() => {
+    clock.ms = Date.now();
+    state.jwks = [key.publicJwk];
+    state.certsStatus = 200;
+    state.identityStatus = 200;
+  });
+
+  async function start(features: any[], providerConfig = {}) {
+    return startTestBackend({
+      features: [
+        authPlugin,
+        baseConfig(providerConfig),
+        catalogServiceMock.factory({ entities }),
+        ...features,
+      ],
+    });
+  }
+
+  it('signs a user in through /api/auth/cfaccess/refresh', async () => {
+    const backend = await start([cfaccessModule], {
+      signIn: {
+        resolvers: [{ resolver: 'emailMatchingUserEntityProfileEmail' }],
+      },
+    });
+    try {
+      const token = await mintToken(key, userClaims(clock));
+      const res = await request(backend.server)
+        .get('/api/auth/cfaccess/refresh')
+        .set('cf-access-jwt-assertion', token);
+      expect(res.status).toBe(200);
+      expect(res.body.backstageIdentity.identity).toMatchObject({
+        userEntityRef: 'user:default/jane',
+      });
+      expect(res.body.profile).toEqual({
+        email: 'jane@example.com',
+        displayName: 'Jane Doe',
+      });
+      expect(res.body.providerInfo).toMatchObject({
+        email: 'jane@example.com',
+        groups: ['Platform Team', 'SRE'],
+      });
+      expect(JSON.stringify(res.body)).not.toContain(token);
+
+      const viaCookie = await request(backend.server)
+        .post('/api/auth/cfaccess/refresh')
+        .set('cookie', `CF_Authorization=${token}`);
+      expect(viaCookie.status).toBe(200);
+    } finally {
+      await backend.stop();
+    }
+  });
+
+  it('answers 401 with the reason code for bad tokens and 503 without keys', async () => {
+    const backend = await start([cfaccessModule], {
+      signIn: {
+        resolvers: [{ resolver: 'emailMatchingUserEntityProfileEmail' }],
+      },
+    });
+    try {
+      const missing = await request(backend.server).get(
+        '/api/auth/cfaccess/refresh',
+      );
+      expect(missing.status).toBe(401);
+      expect(missing.body.error.message).toContain('(missing_token)');
+
+      const expired = await request(backend.server)
+        .get('/api/auth/cfaccess/refresh')
+        .set(
+          'cf-access-jwt-assertion',
+          await mintToken(key, userClaims(clock, { exp: clock.seconds - 600 })),
+        );
+      expect(expired.status).toBe(401);
+      expect(expired.body.error.message).toContain('(expired)');
+
+      const wrongAud = await request(backend.server)
+        .get('/api/auth/cfaccess/refresh')
+        .set(
+          'cf-access-jwt-assertion',
+          await mintToken(key, userClaims(clock, { aud: ['nope'] })),
+        );
+      expect(wrongAud.status).toBe(401);
+      expect(wrongAud.body.error.message).toContain('(wrong_audience)');
+    } finally {
+      await backend.stop();
+    }
+  });
+
+  it('answers 503 keys_unavailable when certs cannot be fetched', async () => {
+    state.certsStatus = 500;
+    const backend = await start([cfaccessModule], {
+      signIn: {
+        resolvers: [{ resolver: 'emailMatchingUserEntityProfileEmail' }],
+      },
+    });
+    try {
+      const res = await request(backend.server)
+        .get('/api/auth/cfaccess/refresh')
+        .set(
+          'cf-access-jwt-assertion',
+          await mintToken(key, userClaims(clock)),
+        );
+      expect(res.status).toBe(503);
+      expect(res.body.error.message).toContain('(keys_unavailable)');
+    } finally {
+      await backend.stop();
+    }
+  });
+
+  it('signs service tokens in with serviceTokenSubject, and not with the user resolver', async () => {
+    const backend = await start([cfaccessModule], {
+      signIn: {
+        resolvers: [
+          { resolver: 'emailMatchingUserEntityProfileEmail' },
+          { resolver: 'serviceTokenSubject' },
+        ],
+      },
+    });
+    try {
+      const token = await mintToken(key, serviceClaims(clock));
+      const res = await request(backend.server)
+        .get('/api/auth/cfaccess/refresh')
+        .set('cf-access-jwt-assertion', token);
+      expect(res.status).toBe(200);
+      expect(res.body.backstageIdentity.identity.userEntityRef).toBe(
+        'user:default/ci-bot',
+      );
+      const unknown = await request(backend.server)
+        .get('/api/auth/cfaccess/refresh')
+        .set(
+          'cf-access-jwt-assertion',
+          await mintToken(
+            key,
+            serviceClaims(clock, { common_name: 'x.access' }),
+          ),
+        );
+      expect(unknown.status).toBe(401);
+      expect(unknown.body.error.message).toContain('(unknown_service_token)');
+    } finally {
+      await backend.stop();
+    }
+
+    const userOnly = await start([cfaccessModule], {
+      signIn: {
+        resolvers: [{ resolver: 'emailMatchingUserEntityProfileEmail' }],
+      },
+    });
+    try {
+      const res = await request(userOnly.server)
+        .get('/api/auth/cfaccess/refresh')
+        .set(
+          'cf-access-jwt-assertion',
+          await mintToken(key, serviceClaims(clock)),
+        );
+      expect(res.status).not.toBe(200);
+      expect(res.body.backstageIdentity).toBeUndefined();
+    } finally {
+      await userOnly.stop();
+    }
+  });
+
+  it('works with the seed-004 custom resolver pattern', async () => {
+    const customAuth = createBackendModule({
+      pluginId: 'auth',
+      moduleId: 'custom-auth-provider',
+      register(reg) {
+        reg.registerInit({
+          deps: {
+            providers: authProvidersExtensionPoint,
+            cache: coreServices.cache,
+          },
+          async init({ providers, cache }) {
+            providers.registerProvider({
+              providerId: 'cfaccess',
+              factory: createProxyAuthProviderFactory({
+                authenticator: createCloudflareAccessAuthenticator({ cache }),
+                async signInResolver(info, ctx) {
+                  const { profile } = info;
+                  if (!profile.email) {
+                    throw new Error(
+                      'Login failed, user profile does not contain an email',
+                    );
+                  }
+                  return ctx.signInWithCatalogUser({
+                    filter: {
+                      'spec.profile.email': profile.email,
+                    },
+                  });
+                },
+              }),
+            });
+          },
+        });
+      },
+    });
+    const backend = await start([customAuth]);
+    try {
+      const res = await request(backend.server)
+        .get('/api/auth/cfaccess/refresh')
+        .set(
+          'cf-access-jwt-assertion',
+          await mintToken(key, userClaims(clock)),
+        );
+      expect(res.status).toBe(200);
+      expect(res.body.backstageIdentity.identity.userEntityRef).toBe(
+        'user:default/jane',
+      );
+    } finally {
+      await backend.stop();
+    }
+  });
+
+  it('adds Access groups as ownership refs with signInWithCatalogUserAndAccessGroups', async () => {
+    const backend = await start([cfaccessModule], {
+      signIn: {
+        resolvers: [{ resolver: 'signInWithCatalogUserAndAccessGroups' }],
+      },
+    });
+    try {
+      const res = await request(backend.server)
+        .get('/api/auth/cfaccess/refresh')
+        .set(
+          'cf-access-jwt-assertion',
+          await mintToken(key, userClaims(clock)),
+        );
+      expect(res.status).toBe(200);
+      expect(res.body.backstageIdentity.identity.ownershipEntityRefs).toEqual(
+        expect.arrayContaining([
+          'user:default/jane',
+          'group:default/platform-team',
+          'group:default/sre',
+        ]),
+      );
+
+      state.identityStatus = 500;
+      const degraded = await request(backend.server)
+        .get('/api/auth/cfaccess/refresh')
+        .set(
+          'cf-access-jwt-assertion',
+          await mintToken(key, userClaims(clock, { identity_nonce: 'other' })),
+        );
+      expect(degraded.status).toBe(503);
+    } finally {
+      await backend.stop();
+    }
+  });
+});

@@ -1,0 +1,48 @@
+import {
+  coreServices,
+  createBackendModule,
+} from '@backstage/backend-plugin-api';
+import {
+  authProvidersExtensionPoint,
+  commonSignInResolvers,
+  createProxyAuthProviderFactory,
+} from '@backstage/plugin-auth-node';
+import { createCloudflareAccessAuthenticator } from './authenticator';
+import { cloudflareAccessSignInResolvers } from './resolvers';
+
+/**
+ * Cloudflare Access sign-in for the auth backend, configured under
+ * `auth.providers.cfaccess`.
+ *
+ * @public
+ */
+export const authModuleCfAccessProvider = createBackendModule({
+  pluginId: 'auth',
+  moduleId: 'cfaccess-provider',
+  register(reg) {
+    reg.registerInit({
+      deps: {
+        providers: authProvidersExtensionPoint,
+        cache: coreServices.cache,
+        logger: coreServices.logger,
+      },
+      async init({ providers, cache, logger }) {
+        providers.registerProvider({
+          providerId: 'cfaccess',
+          factory: createProxyAuthProviderFactory({
+            authenticator: createCloudflareAccessAuthenticator({
+              cache,
+              logger,
+              prefetchKeys: true,
+            }),
+            // Ours come last so the Access-aware versions win on name clashes.
+            signInResolverFactories: {
+              ...commonSignInResolvers,
+              ...cloudflareAccessSignInResolvers,
+            },
+          }),
+        });
+      },
+    });
+  },
+});

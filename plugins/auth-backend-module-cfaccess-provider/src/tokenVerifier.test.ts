@@ -1,0 +1,292 @@
+import { SignJWT, UnsecuredJWT, exportSPKI } from 'jose';
+import { CloudflareAccessRejectionReason } from './errors';
+import { KeyCache } from './keyCache';
+import { RateLimitedLogger, noopLogger } from './rateLimitedLogger';
+import { TokenVerifier } from './tokenVerifier';
+import {
+  AUD,
+  CERTS_URL,
+  createAccessServer,
+  createTestKey,
+  mintToken,
+  mockMetrics,
+  OTHER_AUD,
+  SERVICE_CLIENT_ID,
+  serviceClaims,
+  TestClock,
+  testConfig,
+  TestKey,
+  TEAM_DOMAIN,
+  userClaims,
+} from './__testUtils__/fixtures';
+
+const { server, state } = createAccessServer();
+
+describe('TokenVerifier', () => {
+  let keyA: TestKey;
+  let keyB: TestKey;
+  let clock: TestClock;
+
+  beforeAll(async () => {
+    server.listen({ onUnhandledRequest: 'error' });
+    keyA = await createTestKey('kid-a');
+    keyB = await createTestKey('kid-b');
+  });
+  afterAll(() => server.close());
+  beforeEach(() => {
+    clock = new TestClock();
+    state.jwks = [keyA.publicJwk];
+    state.certsStatus = 200;
+    state.certsRequests = 0;
+  });
+
+  function createVerifier(extra: Record<string, unknown> = {}) {
+    const config = testConfig({
+      serviceTokens: [
+        { token: SERVICE_CLIENT_ID, subject: 'user:default/ci-bot' },
+      ],
+      ...extra,
+    });
+    const keyCache = new KeyCache({
+      certsUrl: CERTS_URL,
+      ...config.jwks,
+      logger: new RateLimitedLogger(noopLogger),
+      metrics: mockMetrics(),
+      now: clock.now,
+    });
+    return new TokenVerifier({ config, keyCache, now: clock.now });
+  }
+
+  async function expectRejected(
+    token: string | undefined,
+    reason: CloudflareAccessRejectionReason,
+    verifier = createVerifier(),
+  ) {
+    const error = await verifier.verify(token).then(
+      () => undefined,
+      e => e,
+    );
+    expect(error).toBeDefined();
+    expect(error.reason).toBe(reason);
+    expect(error.name).toBe(
+      reason === 'keys_unavailable'
+        ? 'ServiceUnavailableError'
+        : 'AuthenticationError',
+    );
+    expect(error.message).toContain(
+      `Cloudflare Access token rejected (${reason})`,
+    );
+    return error;
+  }
+
+  it('accepts a valid user token', async () => {
+    const token = await mintToken(keyA, userClaims(clock));
+    const result = await createVerifier().verify(token);
+    expect(result.tokenType).toBe('user');
+    expect(result.claims).toMatchObject({
+      email: 'jane@example.com',
+      sub: '7335d417-61da-459d-899c-0a01c76a2f94',
+      aud: [AUD],
+      identity_nonce: 'nonce-1',
+    });
+  });
+
+  it('accepts a listed service token and maps it to its subject', async () => {
+    const token = await mintToken(keyA, serviceClaims(clock));
+    const result = await createVerifier().verify(token);
+    expect(result).toMatchObject({
+      tokenType: 'service',
+      clientId: SERVICE_CLIENT_ID,
+      subject: 'user:default/ci-bot',
+    });
+  });
+
+  it('accepts a service token without a sub claim at all', async () => {
+    const token = await mintToken(
+      keyA,
+      serviceClaims(clock, { sub: undefined }),
+    );
+    await expect(createVerifier().verify(token)).resolves.toMatchObject({
+      tokenType: 'service',
+    });
+  });
+
+  it.each([
+    ['missing', undefined, 'missing_token'],
+    ['empty', '', 'missing_token'],
+    ['whitespace', '   ', 'missing_token'],
+    ['garbage', 'not-a-jwt', 'malformed_token'],
+    ['two segments', 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0', 'malformed_token'],
+    ['four segments', 'a.b.c.d', 'malformed_token'],
+    ['undecodable header', '!!!.e30.sig', 'malformed_token'],
+  ] as const)('rejects %s input', async (_, token, reason) => {
+    await expectRejected(token, reason);
+    expect(state.certsRequests).toBe(0);
+  });
+
+  it('rejects an oversized token before parsing it', async () => {
+    const big = await mintToken(
+      keyA,
+      userClaims(clock, { padding: 'x'.repeat(9000) }),
+    );
+    await expectRejected(big, 'token_too_large');
+    expect(state.certsRequests).toBe(0);
+    await expectRejected(`${'a'.repeat(9000)}`, 'token_too_large');
+  });
+
+  it('honours maxTokenBytes', async () => {
+    const token = await mintToken(
+      keyA,
+      userClaims(clock, { padding: 'x'.repeat(1500) }),
+    );
+    await expectRejected(
+      token,
+      'token_too_large',
+      createVerifier({ maxTokenBytes: 1024 }),
+    );
+  });
+
+  it('rejects alg none', async () => {
+    const token = new UnsecuredJWT(userClaims(clock)).encode();
+    await expectRejected(token, 'unsupported_alg');
+    expect(state.certsRequests).toBe(0);
+  });
+
+  it('rejects HS256 signed with the public key as the secret', async () => {
+    const pem = await exportSPKI(keyA.publicKey);
+    const token = await new SignJWT(userClaims(clock))
+      .setProtectedHeader({ alg: 'HS256', kid: 'kid-a' })
+      .sign(new TextEncoder().encode(pem));
+    await expectRejected(token, 'unsupported_alg');
+  });
+
+  it('rejects a token without kid', async () => {
+    const token = await new SignJWT(userClaims(clock))
+      .setProtectedHeader({ alg: 'RS256' })
+      .sign(keyA.privateKey);
+    await expectRejected(token, 'malformed_token');
+  });
+
+  it('rejects the right kid with another key signature', async () => {
+    const token = await mintToken({ ...keyB, kid: 'kid-a' }, userClaims(clock));
+    await expectRejected(token, 'bad_signature');
+  });
+
+  it('rejects a tampered payload', async () => {
+    const token = await mintToken(keyA, userClaims(clock));
+    const [h, , s] = token.split('.');
+    const other = (
+      await mintToken(keyA, userClaims(clock, { email: 'evil@example.com' }))
+    ).split('.')[1];
+    await expectRejected(`${h}.${other}.${s}`, 'bad_signature');
+  });
+
+  it('rejects an unknown kid', async () => {
+    const token = await mintToken(
+      { ...keyB, kid: 'kid-unknown' },
+      userClaims(clock),
+    );
+    await expectRejected(token, 'unknown_kid');
+  });
+
+  it('rejects an expired token, naming the expiry', async () => {
+    const token = await mintToken(
+      keyA,
+      userClaims(clock, { exp: clock.seconds - 61 }),
+    );
+    const error = await expectRejected(token, 'expired');
+    expect(error.message).toContain(
+      new Date((clock.seconds - 61) * 1000).toISOString(),
+    );
+    expect(error.message).toContain('sign in again through Cloudflare Access');
+    expect(error.subject).toBe('jane@example.com');
+  });
+
+  it('allows clock skew within clockToleranceSeconds', async () => {
+    const token = await mintToken(
+      keyA,
+      userClaims(clock, { exp: clock.seconds - 30 }),
+    );
+    await expect(createVerifier().verify(token)).resolves.toBeDefined();
+    await expectRejected(
+      token,
+      'expired',
+      createVerifier({ clockToleranceSeconds: 0 }),
+    );
+  });
+
+  it('rejects a token that is not yet valid', async () => {
+    const token = await mintToken(
+      keyA,
+      userClaims(clock, { nbf: clock.seconds + 120 }),
+    );
+    await expectRejected(token, 'not_yet_valid');
+  });
+
+  it('rejects a token without exp', async () => {
+    const token = await mintToken(keyA, userClaims(clock, { exp: undefined }));
+    await expectRejected(token, 'missing_claims');
+  });
+
+  it.each([
+    ['another team', 'https://otherteam.cloudflareaccess.com'],
+    ['a trailing slash', `${TEAM_DOMAIN}/`],
+    ['no issuer', undefined],
+  ])('rejects the wrong issuer (%s)', async (_, iss) => {
+    const token = await mintToken(keyA, userClaims(clock, { iss }));
+    await expectRejected(token, 'wrong_issuer');
+  });
+
+  it('rejects the wrong audience', async () => {
+    const token = await mintToken(
+      keyA,
+      userClaims(clock, { aud: [OTHER_AUD] }),
+    );
+    await expectRejected(token, 'wrong_audience');
+  });
+
+  it('accepts any of several configured audiences', async () => {
+    const verifier = createVerifier({ audience: ['first-aud', OTHER_AUD] });
+    const token = await mintToken(
+      keyA,
+      userClaims(clock, { aud: ['unrelated', OTHER_AUD] }),
+    );
+    await expect(verifier.verify(token)).resolves.toBeDefined();
+    await expectRejected(
+      await mintToken(keyA, userClaims(clock)),
+      'wrong_audience',
+      verifier,
+    );
+  });
+
+  it('rejects a user token without email', async () => {
+    const token = await mintToken(
+      keyA,
+      userClaims(clock, { email: undefined }),
+    );
+    await expectRejected(token, 'missing_claims');
+  });
+
+  it('rejects a token with neither sub nor common_name', async () => {
+    const token = await mintToken(
+      keyA,
+      userClaims(clock, { sub: '', email: undefined }),
+    );
+    await expectRejected(token, 'missing_claims');
+  });
+
+  it('rejects an unlisted service token, naming its Client ID', async () => {
+    const token = await mintToken(
+      keyA,
+      serviceClaims(clock, { common_name: 'someone-else.access' }),
+    );
+    const error = await expectRejected(token, 'unknown_service_token');
+    expect(error.message).toContain('someone-else.access');
+  });
+
+  it('answers 503 keys_unavailable when no keys can be had', async () => {
+    state.certsStatus = 500;
+    const token = await mintToken(keyA, userClaims(clock));
+    await expectRejected(token, 'keys_unavailable');
+  });
+});

@@ -1,0 +1,100 @@
+import { JsonObject } from '@backstage/types';
+
+/**
+ * Claims of a Cloudflare Access application token, as verified.
+ *
+ * For a person `sub` and `email` are set; for a service token `sub` is empty
+ * and `common_name` holds the service token's Client ID.
+ *
+ * @public
+ */
+export type CloudflareAccessClaims = {
+  /** Application Audience (AUD) tags. */
+  aud: string[];
+  email: string;
+  exp: number;
+  iat: number;
+  nbf: number;
+  iss: string;
+  /** `"app"` for application tokens. */
+  type: string;
+  identity_nonce: string;
+  /** The user's id; empty for service tokens. */
+  sub: string;
+  country: string;
+  /** The service token Client ID, only for service tokens. */
+  common_name?: string;
+  /** Identity-provider claims, when Access passes them on. */
+  custom?: JsonObject;
+};
+
+/**
+ * A group as reported by Access get-identity.
+ *
+ * Identity providers report groups in different shapes (objects or plain
+ * strings); both are normalised to this. `email` is `''` when unknown.
+ *
+ * @public
+ */
+export type CloudflareAccessGroup = {
+  id: string;
+  name: string;
+  email: string;
+};
+
+/**
+ * The identity of the signed-in user.
+ *
+ * From get-identity when it answered; otherwise built from the token claims
+ * with no groups (see `CloudflareAccessResult.identityAvailable`).
+ *
+ * @public
+ */
+export type CloudflareAccessIdentityProfile = {
+  id: string;
+  name: string;
+  email: string;
+  groups: CloudflareAccessGroup[];
+  /** The identity provider Access used, when known. */
+  idp?: { id: string; type: string };
+  /** Identity-provider claims from get-identity, when present. */
+  custom?: JsonObject;
+};
+
+/**
+ * The result of a successful authentication, handed to sign-in resolvers.
+ *
+ * It stays on the server: the browser only gets {@link CloudflareAccessProviderInfo}.
+ *
+ * @public
+ */
+export type CloudflareAccessResult = {
+  claims: CloudflareAccessClaims;
+  cfIdentity: CloudflareAccessIdentityProfile;
+  /** Seconds until the Access token expires. */
+  expiresInSeconds?: number;
+  /** The raw Access application token, for custom resolvers that need it. */
+  token: string;
+  /** `user` for a person, `service` for a service token. */
+  tokenType: 'user' | 'service';
+  /**
+   * Whether `cfIdentity` came from get-identity. When `false` the groups are
+   * unknown (not empty) and group-based decisions must fail closed.
+   */
+  identityAvailable: boolean;
+  /** Set for service tokens: the Client ID and its configured subject. */
+  serviceToken?: { clientId: string; subject: string };
+};
+
+/**
+ * What the frontend receives as `providerInfo`. Never contains the token.
+ *
+ * @public
+ */
+export type CloudflareAccessProviderInfo = {
+  email?: string;
+  name?: string;
+  /** Access group names, when the identity was available. */
+  groups?: string[];
+  expiresInSeconds?: number;
+};
