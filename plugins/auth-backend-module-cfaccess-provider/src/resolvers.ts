@@ -89,6 +89,23 @@ function userEmail(
   return { email, localPart };
 }
 
+/**
+ * Signs in as the catalog user found by `query`; with a `fallbackRef` (only
+ * when `dangerouslyAllowSignInWithoutUserInCatalog` is set) a missing user
+ * still gets a token for that ref.
+ */
+function signInWithCatalogUser(
+  ctx: AuthResolverContext,
+  query: Parameters<AuthResolverContext['signInWithCatalogUser']>[0],
+  fallbackRef?: string | { name: string },
+) {
+  return ctx.signInWithCatalogUser(query, {
+    dangerousEntityRefFallback: fallbackRef
+      ? { entityRef: fallbackRef }
+      : undefined,
+  });
+}
+
 function isEntityRefSubject(subject: string): boolean {
   return (
     subject.includes(':') || subject.includes('/') || !subject.includes('@')
@@ -114,14 +131,12 @@ export namespace cloudflareAccessSignInResolvers {
         ctx: AuthResolverContext,
       ) => {
         const { email } = userEmail(info, options.allowedDomains);
-        return ctx.signInWithCatalogUser(
+        return signInWithCatalogUser(
+          ctx,
           { filter: { 'spec.profile.email': email } },
-          {
-            dangerousEntityRefFallback:
-              options.dangerouslyAllowSignInWithoutUserInCatalog
-                ? { entityRef: { name: email } }
-                : undefined,
-          },
+          options.dangerouslyAllowSignInWithoutUserInCatalog
+            ? { name: email }
+            : undefined,
         );
       };
     },
@@ -140,14 +155,12 @@ export namespace cloudflareAccessSignInResolvers {
         ctx: AuthResolverContext,
       ) => {
         const { localPart } = userEmail(info, options.allowedDomains);
-        return ctx.signInWithCatalogUser(
+        return signInWithCatalogUser(
+          ctx,
           { entityRef: { name: localPart } },
-          {
-            dangerousEntityRefFallback:
-              options.dangerouslyAllowSignInWithoutUserInCatalog
-                ? { entityRef: { name: localPart } }
-                : undefined,
-          },
+          options.dangerouslyAllowSignInWithoutUserInCatalog
+            ? { name: localPart }
+            : undefined,
         );
       };
     },
@@ -177,24 +190,20 @@ export namespace cloudflareAccessSignInResolvers {
             defaultKind: 'user',
             defaultNamespace: 'default',
           });
-          return ctx.signInWithCatalogUser(
+          return signInWithCatalogUser(
+            ctx,
             { entityRef: ref },
-            {
-              dangerousEntityRefFallback:
-                options.dangerouslyAllowSignInWithoutUserInCatalog
-                  ? { entityRef: stringifyEntityRef(ref) }
-                  : undefined,
-            },
+            options.dangerouslyAllowSignInWithoutUserInCatalog
+              ? stringifyEntityRef(ref)
+              : undefined,
           );
         }
-        return ctx.signInWithCatalogUser(
+        return signInWithCatalogUser(
+          ctx,
           { filter: { 'spec.profile.email': subject } },
-          {
-            dangerousEntityRefFallback:
-              options.dangerouslyAllowSignInWithoutUserInCatalog
-                ? { entityRef: { name: subject } }
-                : undefined,
-          },
+          options.dangerouslyAllowSignInWithoutUserInCatalog
+            ? { name: subject }
+            : undefined,
         );
       };
     },
