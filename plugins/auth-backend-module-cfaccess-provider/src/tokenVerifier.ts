@@ -43,10 +43,11 @@ const reject = (
   options?: { subject?: string; cause?: unknown },
 ) => new CloudflareAccessAuthenticationError(reason, detail, options);
 
-const isoTime = (seconds: unknown) =>
-  typeof seconds === 'number' && Number.isFinite(seconds)
-    ? new Date(seconds * 1000).toISOString()
-    : 'an unknown time';
+// A signed exp/nbf may lie outside the Date range (e.g. 1e308): describe it rather than throw a RangeError.
+const isoTime = (seconds: unknown) => {
+  const date = new Date(typeof seconds === 'number' ? seconds * 1000 : NaN);
+  return Number.isNaN(date.getTime()) ? 'an unknown time' : date.toISOString();
+};
 
 const str = (value: unknown): string | undefined =>
   typeof value === 'string' && value.length > 0 ? value : undefined;
