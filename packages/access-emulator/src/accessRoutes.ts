@@ -5,7 +5,7 @@
 import express, { type Request, Router } from 'express';
 import { stringifySetCookie } from 'cookie';
 import { COOKIE_NAME } from './defaults';
-import { type EmulatorContext, findUser } from './context';
+import { type EmulatorContext, findUser, signInUser } from './context';
 import { applyFaults } from './faults';
 import { buildIdentity } from './identities';
 import { renderLoginPage, renderSignedOutPage } from './loginPage';
@@ -99,23 +99,9 @@ export function createAccessRoutes(ctx: EmulatorContext): Router {
         showLogin(req, res, 400, redirectUrl, 'Enter a valid email address.');
         return;
       }
-      const user = findUser(ctx, email);
-      const country = user?.country ?? ctx.country;
-      const { token, payload } = await ctx.tokens.mintUserToken({
-        email,
-        country,
+      const { token, payload } = await signInUser(ctx, email, {
+        ip: req.socket.remoteAddress ?? '',
       });
-      ctx.identities.set(
-        payload.identity_nonce!,
-        buildIdentity({
-          email,
-          user,
-          accountId: ctx.accountId,
-          iat: payload.iat,
-          ip: req.socket.remoteAddress ?? '',
-          country,
-        }),
-      );
       noStore(res);
       res.setHeader(
         'Set-Cookie',

@@ -2,7 +2,7 @@
  * The shared state every route of one emulator instance works with.
  */
 import type { FaultState } from './faults';
-import type { IdentityStore } from './identities';
+import { buildIdentity, type IdentityStore } from './identities';
 import type { KeyStore } from './keys';
 import type { TokenIssuer } from './tokens';
 import type { EmulatorUser, ServiceTokenConfig } from './users';
@@ -28,4 +28,33 @@ export function findUser(
 ): EmulatorUser | undefined {
   const wanted = email.trim().toLowerCase();
   return ctx.users.find(u => u.email === wanted);
+}
+
+/**
+ * Signs a person in as Access does at login: mints their application token and records the identity
+ * that get-identity will answer with for its identity_nonce.
+ */
+export async function signInUser(
+  ctx: EmulatorContext,
+  email: string,
+  options: { ip: string; expiresInSeconds?: number },
+) {
+  const user = findUser(ctx, email);
+  const country = user?.country ?? ctx.country;
+  const minted = await ctx.tokens.mintUserToken(
+    { email, country },
+    { expiresInSeconds: options.expiresInSeconds },
+  );
+  ctx.identities.set(
+    minted.payload.identity_nonce!,
+    buildIdentity({
+      email,
+      user,
+      accountId: ctx.accountId,
+      iat: minted.payload.iat,
+      ip: options.ip,
+      country,
+    }),
+  );
+  return minted;
 }

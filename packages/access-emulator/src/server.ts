@@ -7,7 +7,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import express from 'express';
 import { createAccessRoutes } from './accessRoutes';
 import { createAdminRoutes } from './adminRoutes';
-import { type EmulatorContext, findUser } from './context';
+import { type EmulatorContext, signInUser } from './context';
 import {
   DEFAULT_ACCOUNT_ID,
   DEFAULT_AUD,
@@ -22,7 +22,7 @@ import {
 } from './defaults';
 import { applyOriginHeaders, authenticate, type EdgeDecision } from './edge';
 import { FaultState, type Faults } from './faults';
-import { IdentityStore, buildIdentity } from './identities';
+import { IdentityStore } from './identities';
 import { KeyStore } from './keys';
 import { createOriginProxy } from './proxy';
 import { loginRedirectLocation } from './redirects';
@@ -380,23 +380,10 @@ export async function startAccessEmulator(
     clearFaults: () => faults.clear(),
     getFaults: () => faults.get(),
     async mintUserToken(email, mintOptions = {}) {
-      const user = findUser(ctx, email);
-      const country = user?.country ?? ctx.country;
-      const { token, payload } = await tokens.mintUserToken(
-        { email, country },
-        { expiresInSeconds: mintOptions.expiresInSeconds },
-      );
-      ctx.identities.set(
-        payload.identity_nonce!,
-        buildIdentity({
-          email,
-          user,
-          accountId: ctx.accountId,
-          iat: payload.iat,
-          ip: '127.0.0.1',
-          country,
-        }),
-      );
+      const { token } = await signInUser(ctx, email, {
+        ip: '127.0.0.1',
+        expiresInSeconds: mintOptions.expiresInSeconds,
+      });
       return token;
     },
     async mintServiceToken(clientId) {

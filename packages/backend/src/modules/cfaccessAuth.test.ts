@@ -132,17 +132,20 @@ describe('example cfaccess sign-in resolver', () => {
     return httpServer;
   }
 
+  /** GET /refresh on a fresh backend, with the token as Access would send it (or none). */
+  async function refreshWith(token: string | undefined) {
+    const req = request(await startBackend()).get('/api/auth/cfaccess/refresh');
+    return token ? req.set('Cf-Access-Jwt-Assertion', token) : req;
+  }
+
   function ownershipOf(body: any): string[] {
     return body.backstageIdentity.identity.ownershipEntityRefs;
   }
 
   it('signs a person in as their catalog user with catalog and Access group ownership', async () => {
-    const httpServer = await startBackend();
     const token = await mint({ sub: 'alice-sub', email: 'alice@example.com' });
 
-    const res = await request(httpServer)
-      .get('/api/auth/cfaccess/refresh')
-      .set('Cf-Access-Jwt-Assertion', token);
+    const res = await refreshWith(token);
 
     expect(res.status).toBe(200);
     expect(res.body.backstageIdentity.identity.userEntityRef).toBe(
@@ -161,12 +164,9 @@ describe('example cfaccess sign-in resolver', () => {
 
   it('grants no Access group ownership when get-identity is down, but still signs in', async () => {
     identityUp = false;
-    const httpServer = await startBackend();
     const token = await mint({ sub: 'alice-sub', email: 'alice@example.com' });
 
-    const res = await request(httpServer)
-      .get('/api/auth/cfaccess/refresh')
-      .set('Cf-Access-Jwt-Assertion', token);
+    const res = await refreshWith(token);
 
     expect(res.status).toBe(200);
     expect(ownershipOf(res.body)).toContain('group:default/engineering');
@@ -174,12 +174,9 @@ describe('example cfaccess sign-in resolver', () => {
   });
 
   it('signs a known service token in as its configured subject', async () => {
-    const httpServer = await startBackend();
     const token = await mint({ sub: '', common_name: 'ci-bot.access' });
 
-    const res = await request(httpServer)
-      .get('/api/auth/cfaccess/refresh')
-      .set('Cf-Access-Jwt-Assertion', token);
+    const res = await refreshWith(token);
 
     expect(res.status).toBe(200);
     expect(res.body.backstageIdentity.identity.userEntityRef).toBe(
@@ -188,21 +185,16 @@ describe('example cfaccess sign-in resolver', () => {
   });
 
   it('rejects a person who is not in the catalog', async () => {
-    const httpServer = await startBackend();
     const token = await mint({ sub: 'mallory', email: 'mallory@example.com' });
 
-    const res = await request(httpServer)
-      .get('/api/auth/cfaccess/refresh')
-      .set('Cf-Access-Jwt-Assertion', token);
+    const res = await refreshWith(token);
 
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
   });
 
   it('rejects a request that did not come through Access', async () => {
-    const httpServer = await startBackend();
-
-    const res = await request(httpServer).get('/api/auth/cfaccess/refresh');
+    const res = await refreshWith(undefined);
 
     expect(res.status).toBe(401);
   });
