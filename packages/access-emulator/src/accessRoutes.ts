@@ -11,6 +11,7 @@ import { buildIdentity } from './identities';
 import { renderLoginPage, renderSignedOutPage } from './loginPage';
 import { safeRedirectPath } from './redirects';
 import { sessionCookie } from './edge';
+import type { EmulatorStats } from './stats';
 import { isValidEmail } from './users';
 
 function requestOrigin(req: Request, ctx: EmulatorContext): string | undefined {
@@ -32,6 +33,16 @@ function allowedOrigins(req: Request, ctx: EmulatorContext): string[] {
     }
   }
   return origins;
+}
+
+function countRequest(
+  ctx: EmulatorContext,
+  key: keyof EmulatorStats,
+): express.RequestHandler {
+  return (_req, _res, next) => {
+    ctx.stats.count(key);
+    next();
+  };
 }
 
 function noStore(res: express.Response) {
@@ -121,6 +132,7 @@ export function createAccessRoutes(ctx: EmulatorContext): Router {
 
   router.get(
     '/cdn-cgi/access/certs',
+    countRequest(ctx, 'certsRequests'),
     applyFaults(ctx.faults, 'certs'),
     (_req, res) => {
       res.setHeader('Cache-Control', 'no-store');
@@ -130,6 +142,7 @@ export function createAccessRoutes(ctx: EmulatorContext): Router {
 
   router.get(
     '/cdn-cgi/access/get-identity',
+    countRequest(ctx, 'identityRequests'),
     applyFaults(ctx.faults, 'identity'),
     async (req, res) => {
       noStore(res);

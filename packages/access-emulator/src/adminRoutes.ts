@@ -1,6 +1,6 @@
 /*
  * Emulator-only admin endpoints under /cdn-cgi/emulator/ (loopback callers
- * only): key rotation and fault injection.
+ * only): key rotation, fault injection and request counts.
  */
 import express, { Router } from 'express';
 import type { EmulatorContext } from './context';
@@ -52,6 +52,13 @@ export function createAdminRoutes(ctx: EmulatorContext): Router {
   router.delete('/cdn-cgi/emulator/faults', (_req, res) => {
     ctx.faults.clear();
     res.json(ctx.faults.get());
+  });
+  router.get('/cdn-cgi/emulator/stats', (_req, res) => {
+    res.json(ctx.stats.get());
+  });
+  router.delete('/cdn-cgi/emulator/stats', (_req, res) => {
+    ctx.stats.reset();
+    res.json(ctx.stats.get());
   });
   return router;
 }

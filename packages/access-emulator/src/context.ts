@@ -4,6 +4,7 @@
 import type { FaultState } from './faults';
 import { buildIdentity, type IdentityStore } from './identities';
 import type { KeyStore } from './keys';
+import type { RequestStats } from './stats';
 import type { TokenIssuer } from './tokens';
 import type { EmulatorUser, ServiceTokenConfig } from './users';
 
@@ -12,6 +13,7 @@ export interface EmulatorContext {
   tokens: TokenIssuer;
   identities: IdentityStore;
   faults: FaultState;
+  stats: RequestStats;
   users: EmulatorUser[];
   serviceTokens: ServiceTokenConfig[];
   /** The emulator's public origin, e.g. `http://localhost:7000`. */

@@ -8,6 +8,7 @@ export {
 } from './server';
 export { runCli, createProgram } from './cli';
 export type { Faults } from './faults';
+export type { EmulatorStats } from './stats';
 export type { AccessIdentity, AccessIdentityGroup } from './identities';
 export type { AccessTokenPayload } from './tokens';
 export { subjectForEmail } from './tokens';

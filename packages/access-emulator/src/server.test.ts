@@ -610,6 +610,27 @@ describe('access emulator', () => {
       expect(Date.now() - start).toBeLessThan(140);
     });
 
+    it('counts certs and get-identity requests, faulted ones too, until reset', async () => {
+      const { token } = await login(emulator, 'alice@example.com');
+      await request(emulator.listenUrl).delete('/cdn-cgi/emulator/stats');
+      await request(emulator.listenUrl).get('/cdn-cgi/access/certs');
+      emulator.setFaults({ certsStatus: 503 });
+      await request(emulator.listenUrl).get('/cdn-cgi/access/certs');
+      await request(emulator.listenUrl)
+        .get('/cdn-cgi/access/get-identity')
+        .set('Cookie', `CF_Authorization=${token}`);
+      const stats = await request(emulator.listenUrl).get(
+        '/cdn-cgi/emulator/stats',
+      );
+      expect(stats.body).toEqual({ certsRequests: 2, identityRequests: 1 });
+      expect(emulator.stats()).toEqual(stats.body);
+      emulator.resetStats();
+      expect(emulator.stats()).toEqual({
+        certsRequests: 0,
+        identityRequests: 0,
+      });
+    });
+
     it('rejects invalid faults', async () => {
       const res = await request(emulator.listenUrl)
         .post('/cdn-cgi/emulator/faults')

@@ -26,6 +26,7 @@ import { IdentityStore } from './identities';
 import { KeyStore } from './keys';
 import { createOriginProxy } from './proxy';
 import { loginRedirectLocation } from './redirects';
+import { type EmulatorStats, RequestStats } from './stats';
 import { type AccessTokenPayload, TokenIssuer } from './tokens';
 import {
   type EmulatorUser,
@@ -89,6 +90,9 @@ export interface AccessEmulator {
   setFaults(faults: Faults): void;
   clearFaults(): void;
   getFaults(): Faults;
+  /** Counts of certs and get-identity requests since start (or the last reset). */
+  stats(): EmulatorStats;
+  resetStats(): void;
   /** Mints a person token as a login would (and records its identity). */
   mintUserToken(
     email: string,
@@ -223,6 +227,7 @@ export async function startAccessEmulator(
     tokens,
     identities: new IdentityStore(),
     faults,
+    stats: new RequestStats(),
     users: merged.users,
     serviceTokens: merged.serviceTokens,
     publicOrigin,
@@ -379,6 +384,8 @@ export async function startAccessEmulator(
     setFaults: f => faults.set(f),
     clearFaults: () => faults.clear(),
     getFaults: () => faults.get(),
+    stats: () => ctx.stats.get(),
+    resetStats: () => ctx.stats.reset(),
     async mintUserToken(email, mintOptions = {}) {
       const { token } = await signInUser(ctx, email, {
         ip: '127.0.0.1',
