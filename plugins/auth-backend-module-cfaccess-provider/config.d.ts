@@ -55,6 +55,18 @@ export interface Config {
           /** Identity cache TTL, 0-3600, never beyond the token's expiry. Default 300. */
           cacheTtlSeconds?: number;
         };
+        /**
+         * Successfully verified tokens kept in memory (by SHA-256 of the token)
+         * so a session's repeated refreshes skip the signature check.
+         */
+        verifiedTokenCache?: {
+          /**
+           * Most tokens kept (least recently used go first), 0-1000000; 0 disables.
+           * Default 10000.
+           * @visibility backend
+           */
+          maxEntries?: number;
+        };
         /** Sign-in resolvers, as for every provider. */
         signIn?: {
           resolvers: Array<{

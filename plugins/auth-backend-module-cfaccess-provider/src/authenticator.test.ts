@@ -1,12 +1,15 @@
 import { ConfigReader } from '@backstage/config';
 import {
+  CloudflareAccessAuthenticatorOptions,
   createCloudflareAccessAuthenticator,
   readCookie,
 } from './authenticator';
+import { TokenVerifier } from './tokenVerifier';
 import {
   AUD,
   createAccessServer,
   createTestKey,
+  manualTimers,
   memoryCache,
   mintToken,
   mockMetrics,
@@ -55,13 +58,18 @@ describe('createCloudflareAccessAuthenticator', () => {
     metrics = mockMetrics();
   });
 
-  function setup(extra: Record<string, unknown> = {}, prefetchKeys = false) {
+  function setup(
+    extra: Record<string, unknown> = {},
+    prefetchKeys = false,
+    more: Partial<CloudflareAccessAuthenticatorOptions> = {},
+  ) {
     const authenticator = createCloudflareAccessAuthenticator({
       cache: memoryCache().cache,
       logger: logger as any,
       now: clock.now,
       metrics,
       prefetchKeys,
+      ...more,
     });
     const ctx = authenticator.initialize({
       config: new ConfigReader({
@@ -262,12 +270,294 @@ describe('createCloudflareAccessAuthenticator', () => {
     );
   });
 
-  it('prefetches keys at initialize without blocking or failing', async () => {
-    state.certsStatus = 500;
-    expect(() => setup({}, true)).not.toThrow();
-    await new Promise(resolve => setImmediate(resolve));
-    await new Promise(resolve => setImmediate(resolve));
-    expect(state.certsRequests).toBe(1);
+  describe('verified-token cache', () => {
+    let signatureChecks: jest.SpyInstance;
+    const header = (token: string) => ({ 'cf-access-jwt-assertion': token });
+
+    beforeEach(() => {
+      signatureChecks = jest.spyOn(TokenVerifier.prototype, 'verifySignature');
+    });
+    afterEach(() => signatureChecks.mockRestore());
+
+    it('skips the signature check when the same token comes again', async () => {
+      const token = await mintToken(key, userClaims(clock));
+      const { authenticate } = setup();
+      const first = await authenticate(header(token));
+      const second = await authenticate(header(token));
+      expect(signatureChecks).toHaveBeenCalledTimes(1);
+      expect(second).toEqual(first);
+      expect(metrics.verifiedTokenCache.mock.calls).toEqual([
+        ['miss'],
+        ['hit'],
+      ]);
+      // A resolver changing its result does not change what the cache holds.
+      second.result.claims.email = 'mallory@example.com';
+      const third = await authenticate(header(token));
+      expect(third.result.claims.email).toBe('jane@example.com');
+      expect(state.certsRequests).toBe(1);
+    });
+
+    it('caches service tokens too', async () => {
+      const token = await mintToken(key, serviceClaims(clock));
+      const { authenticate } = setup();
+      await authenticate(header(token));
+      const { result } = await authenticate(header(token));
+      expect(result.serviceToken?.clientId).toBe(SERVICE_CLIENT_ID);
+      expect(signatureChecks).toHaveBeenCalledTimes(1);
+    });
+
+    it('rejects a cached token as expired exactly when a fresh verification would', async () => {
+      const exp = clock.seconds + 100;
+      const token = await mintToken(key, userClaims(clock, { exp }));
+      const cached = setup();
+      await cached.authenticate(header(token));
+
+      // The last instant within the 60s tolerance: still served from the cache.
+      clock.ms = (exp + 60) * 1000 - 1;
+      await expect(cached.authenticate(header(token))).resolves.toBeDefined();
+      expect(signatureChecks).toHaveBeenCalledTimes(1);
+      const fresh = setup();
+      await expect(fresh.authenticate(header(token))).resolves.toBeDefined();
+
+      clock.ms = (exp + 60) * 1000;
+      await expect(cached.authenticate(header(token))).rejects.toMatchObject({
+        reason: 'expired',
+      });
+      await expect(setup().authenticate(header(token))).rejects.toMatchObject({
+        reason: 'expired',
+      });
+    });
+
+    it('honours a custom clock tolerance the same way', async () => {
+      const exp = clock.seconds + 10;
+      const token = await mintToken(key, userClaims(clock, { exp }));
+      const { authenticate } = setup({ clockToleranceSeconds: 0 });
+      await authenticate(header(token));
+      clock.ms = exp * 1000 - 1;
+      await expect(authenticate(header(token))).resolves.toBeDefined();
+      clock.ms = exp * 1000;
+      await expect(authenticate(header(token))).rejects.toMatchObject({
+        reason: 'expired',
+      });
+    });
+
+    it('does not cache a token before its nbf, then does once it is valid', async () => {
+      // Within the 60s tolerance, so accepted, but not yet valid.
+      const token = await mintToken(
+        key,
+        userClaims(clock, { nbf: clock.seconds + 30 }),
+      );
+      const { authenticate } = setup();
+      await authenticate(header(token));
+      await authenticate(header(token));
+      expect(signatureChecks).toHaveBeenCalledTimes(2);
+      clock.advance(30);
+      await authenticate(header(token));
+      await authenticate(header(token));
+      expect(signatureChecks).toHaveBeenCalledTimes(3);
+    });
+
+    it('stops using an entry once a key refresh drops its kid', async () => {
+      const keyB = await createTestKey('kid-b');
+      const token = await mintToken(key, userClaims(clock));
+      const { authenticate } = setup();
+      await authenticate(header(token));
+      state.jwks = [keyB.publicJwk];
+      clock.advance(601);
+      await expect(authenticate(header(token))).rejects.toMatchObject({
+        reason: 'unknown_kid',
+      });
+      // As for a fresh verification: the routine refetch, then one for the unknown kid.
+      expect(state.certsRequests).toBe(3);
+      expect(signatureChecks).toHaveBeenCalledTimes(1);
+    });
+
+    it('stops using an entry when its kid is re-published with another key', async () => {
+      const impostor = await createTestKey('kid-a');
+      const token = await mintToken(key, userClaims(clock));
+      const { authenticate } = setup();
+      await authenticate(header(token));
+      state.jwks = [impostor.publicJwk];
+      clock.advance(601);
+      await expect(authenticate(header(token))).rejects.toMatchObject({
+        reason: 'bad_signature',
+      });
+      expect(signatureChecks).toHaveBeenCalledTimes(2);
+    });
+
+    it('keeps entries across a refresh that publishes the same key', async () => {
+      const token = await mintToken(key, userClaims(clock));
+      const { authenticate } = setup();
+      await authenticate(header(token));
+      clock.advance(601);
+      await authenticate(header(token));
+      expect(state.certsRequests).toBe(2);
+      expect(signatureChecks).toHaveBeenCalledTimes(1);
+    });
+
+    it('serves entries only while the keys are within their stale window', async () => {
+      const token = await mintToken(
+        key,
+        userClaims(clock, { exp: clock.seconds + 86400 }),
+      );
+      const { authenticate } = setup();
+      await authenticate(header(token));
+      state.certsStatus = 500;
+      // Past freshness: a refetch is tried as for a fresh verification, then stale keys serve.
+      clock.advance(700);
+      await expect(authenticate(header(token))).resolves.toBeDefined();
+      expect(state.certsRequests).toBe(2);
+      expect(signatureChecks).toHaveBeenCalledTimes(1);
+      // Past the stale window: 503, cached or not.
+      clock.advance(600 + 3600);
+      await expect(authenticate(header(token))).rejects.toMatchObject({
+        reason: 'keys_unavailable',
+      });
+    });
+
+    it('never caches failures: invalid tokens neither fill it nor evict anything', async () => {
+      const token = await mintToken(key, userClaims(clock));
+      const { authenticate, ctx } = setup({
+        verifiedTokenCache: { maxEntries: 1 },
+      });
+      await authenticate(header(token));
+      const forger = await createTestKey('kid-a');
+      const invalid = [
+        ...(await Promise.all(
+          Array.from({ length: 10 }, (_, i) =>
+            mintToken(forger, userClaims(clock, { sub: `forged-${i}` })),
+          ),
+        )),
+        await mintToken(key, userClaims(clock, { aud: ['other'] })),
+        await mintToken(key, userClaims(clock, { exp: clock.seconds - 600 })),
+        await mintToken(key, serviceClaims(clock, { common_name: 'x.access' })),
+      ];
+      for (const bad of [...invalid, ...invalid]) {
+        await expect(authenticate(header(bad))).rejects.toBeDefined();
+      }
+      // Every repeat was checked again: nothing invalid was remembered.
+      expect(signatureChecks).toHaveBeenCalledTimes(1 + 2 * invalid.length);
+      await authenticate(header(token));
+      expect(signatureChecks).toHaveBeenCalledTimes(1 + 2 * invalid.length);
+      expect((ctx.verifier as any).options.verifiedTokens.size).toBe(1);
+      expect(state.identityRequests).toBe(1);
+    });
+
+    it('is off with maxEntries 0', async () => {
+      const token = await mintToken(key, userClaims(clock));
+      const { authenticate } = setup({ verifiedTokenCache: { maxEntries: 0 } });
+      await authenticate(header(token));
+      await authenticate(header(token));
+      expect(signatureChecks).toHaveBeenCalledTimes(2);
+      expect(metrics.verifiedTokenCache).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('keys kept warm (prefetchKeys)', () => {
+    let timers: ReturnType<typeof manualTimers>;
+    let shutdownHooks: (() => void | Promise<void>)[];
+    const header = (token: string) => ({ 'cf-access-jwt-assertion': token });
+
+    beforeEach(() => {
+      timers = manualTimers(clock.now);
+      shutdownHooks = [];
+    });
+    afterEach(async () => {
+      for (const hook of shutdownHooks) await hook();
+    });
+
+    async function started(extra: Record<string, unknown> = {}) {
+      const s = setup(extra, true, {
+        setTimer: timers.setTimer,
+        lifecycle: { addShutdownHook: hook => shutdownHooks.push(hook) },
+      });
+      await s.ctx.keyRefresher!.whenStarted();
+      return s;
+    }
+
+    async function fireRefresh() {
+      const [next] = timers.pending();
+      next.cancelled = true;
+      clock.ms = Math.max(clock.ms, next.dueAt);
+      await next.callback();
+    }
+
+    it('costs a new session one get-identity request, a known session none, a forged token none', async () => {
+      const { authenticate } = await started();
+      expect(state.certsRequests).toBe(1);
+      state.certsRequests = 0;
+
+      const token = await mintToken(key, userClaims(clock));
+      await authenticate(header(token));
+      expect(state.certsRequests).toBe(0);
+      expect(state.identityRequests).toBe(1);
+
+      await authenticate(header(token));
+      expect(state.certsRequests).toBe(0);
+      expect(state.identityRequests).toBe(1);
+
+      const forged = await mintToken(
+        await createTestKey('kid-a'),
+        userClaims(clock, { identity_nonce: 'forged' }),
+      );
+      await expect(authenticate(header(forged))).rejects.toMatchObject({
+        reason: 'bad_signature',
+      });
+      expect(state.certsRequests).toBe(0);
+      expect(state.identityRequests).toBe(1);
+    });
+
+    it('picks up a rotated key in the background, so no sign-in waits for certs', async () => {
+      const keyB = await createTestKey('kid-b');
+      const { authenticate } = await started();
+      state.jwks = [keyB.publicJwk, key.publicJwk];
+      await fireRefresh();
+      expect(state.certsRequests).toBe(2);
+      const rotated = await mintToken(keyB, userClaims(clock));
+      await expect(authenticate(header(rotated))).resolves.toBeDefined();
+      // And keys never reach their max age: later sign-ins do not fetch either.
+      await fireRefresh();
+      clock.advance(100);
+      await authenticate(header(await mintToken(keyB, userClaims(clock))));
+      expect(state.certsRequests).toBe(3);
+    });
+
+    it('invalidates cached tokens whose kid a background refresh removed', async () => {
+      const keyB = await createTestKey('kid-b');
+      const { authenticate } = await started();
+      const token = await mintToken(key, userClaims(clock));
+      await authenticate(header(token));
+      state.jwks = [keyB.publicJwk];
+      await fireRefresh();
+      await expect(authenticate(header(token))).rejects.toMatchObject({
+        reason: 'unknown_kid',
+      });
+    });
+
+    it('does not block or fail startup when certs is unreachable, and retries in the background', async () => {
+      state.certsStatus = 500;
+      const { authenticate } = await started();
+      expect(state.certsRequests).toBe(1);
+      expect(logger.warn).toHaveBeenCalledWith(
+        expect.stringMatching(/Could not refresh .*no keys yet/),
+        undefined,
+      );
+      expect(timers.pending()[0].delayMs).toBe(30_000);
+      state.certsStatus = 200;
+      await fireRefresh();
+      expect(state.certsRequests).toBe(2);
+      await authenticate(header(await mintToken(key, userClaims(clock))));
+      expect(state.certsRequests).toBe(2);
+    });
+
+    it('registers a shutdown hook that stops the refresh', async () => {
+      const { ctx } = await started();
+      expect(shutdownHooks).toHaveLength(1);
+      expect(ctx.keyRefresher!.isScheduled).toBe(true);
+      await shutdownHooks[0]();
+      expect(ctx.keyRefresher!.isScheduled).toBe(false);
+      expect(timers.pending()).toHaveLength(0);
+    });
   });
 });
 

@@ -14,9 +14,11 @@ import {
 } from './errors';
 import { IdentityClient } from './identityClient';
 import { KeyCache } from './keyCache';
+import { KeyRefresher, SetTimer } from './keyRefresher';
 import { CfAccessMetrics, createCfAccessMetrics } from './metrics';
 import { noopLogger, RateLimitedLogger } from './rateLimitedLogger';
 import { TokenVerifier, VerifiedAccessToken } from './tokenVerifier';
+import { VerifiedTokenCache } from './verifiedTokenCache';
 import {
   CloudflareAccessIdentityProfile,
   CloudflareAccessProviderInfo,
@@ -35,12 +37,25 @@ export type CloudflareAccessAuthenticatorOptions = {
   logger?: LoggerService;
   /** The provider id the config lives under, for error messages. Default `cfaccess`. */
   providerId?: string;
-  /** Fetch the signing keys when the provider initialises, without blocking or failing startup. */
+  /**
+   * Fetch the signing keys when the provider initialises, and refresh them in
+   * the background before they go stale, so no sign-in waits for the certs
+   * endpoint. Never blocks or fails startup. Default `false`; the module
+   * turns it on.
+   */
   prefetchKeys?: boolean;
+  /**
+   * Stops the background key refresh on shutdown (Backstage's `lifecycle` or
+   * `rootLifecycle` service). Without it the refresh timer still never keeps
+   * the process alive.
+   */
+  lifecycle?: { addShutdownHook(hook: () => void | Promise<void>): void };
   /** For tests: clock in ms since epoch. */
   now?: () => number;
   /** For tests: metrics sink. */
   metrics?: CfAccessMetrics;
+  /** For tests: schedules the background key refresh. */
+  setTimer?: SetTimer;
 };
 
 /**
@@ -53,6 +68,8 @@ export type CloudflareAccessAuthenticatorContext = {
   keyCache: KeyCache;
   verifier: TokenVerifier;
   identityClient?: IdentityClient;
+  /** Set when `prefetchKeys` is on. */
+  keyRefresher?: KeyRefresher;
 };
 
 const EMAIL_PATTERN = /^[^@\s:/]+@[^@\s:/]+$/;
@@ -145,7 +162,17 @@ export function createCloudflareAccessAuthenticator(
         metrics,
         now,
       });
-      const verifier = new TokenVerifier({ config: cfg, keyCache, now });
+      const verifiedTokens = new VerifiedTokenCache<VerifiedAccessToken>({
+        maxEntries: cfg.verifiedTokenCache.maxEntries,
+        clockToleranceSeconds: cfg.clockToleranceSeconds,
+      });
+      const verifier = new TokenVerifier({
+        config: cfg,
+        keyCache,
+        verifiedTokens,
+        metrics,
+        now,
+      });
       const identityClient = cfg.identity.enabled
         ? new IdentityClient({
             identityUrl: cfg.identityUrl,
@@ -157,11 +184,23 @@ export function createCloudflareAccessAuthenticator(
             now,
           })
         : undefined;
+      let keyRefresher: KeyRefresher | undefined;
       if (options.prefetchKeys) {
-        // Deliberately not awaited; prefetch never throws.
-        void keyCache.prefetch();
+        const refresher = new KeyRefresher({
+          keyCache,
+          certsUrl: cfg.certsUrl,
+          cacheMaxAgeMs: cfg.jwks.cacheMaxAgeMs,
+          retryMs: cfg.jwks.cooldownMs,
+          logger: log,
+          now,
+          setTimer: options.setTimer,
+        });
+        options.lifecycle?.addShutdownHook(() => refresher.stop());
+        // Deliberately not awaited; the first fetch never throws.
+        void refresher.start();
+        keyRefresher = refresher;
       }
-      return { config: cfg, keyCache, verifier, identityClient };
+      return { config: cfg, keyCache, verifier, identityClient, keyRefresher };
     },
 
     async authenticate({ req }, ctx) {

@@ -26,6 +26,7 @@ describe('readCfAccessConfig', () => {
         staleMaxAgeMs: 3_600_000,
       },
       identity: { enabled: true, timeoutMs: 3000, cacheTtlMs: 300_000 },
+      verifiedTokenCache: { maxEntries: 10000 },
     });
   });
 
@@ -168,6 +169,18 @@ describe('readCfAccessConfig', () => {
       { teamName: 't', audience: 'a', identity: { enabled: 'yes' } },
       /auth.providers.cfaccess.identity.enabled must be true or false/,
     ],
+    [
+      { teamName: 't', audience: 'a', verifiedTokenCache: { maxEntries: -1 } },
+      /auth.providers.cfaccess.verifiedTokenCache.maxEntries must be between 0 and 1000000, got -1/,
+    ],
+    [
+      {
+        teamName: 't',
+        audience: 'a',
+        verifiedTokenCache: { maxEntries: 10.5 },
+      },
+      /auth.providers.cfaccess.verifiedTokenCache.maxEntries must be a whole number, got 10.5/,
+    ],
   ])('rejects invalid config %j naming the key', (data, message) => {
     expect(() => read(data)).toThrow(message);
   });
@@ -190,7 +203,9 @@ describe('readCfAccessConfig', () => {
       clockToleranceSeconds: 0,
       jwks: { cacheMaxAgeSeconds: 60, cooldownSeconds: 5 },
       identity: { enabled: false, cacheTtlSeconds: 0 },
+      verifiedTokenCache: { maxEntries: '0' },
     });
+    expect(config.verifiedTokenCache.maxEntries).toBe(0);
     expect(config.audiences).toEqual(['a1', 'a2']);
     expect(config.serviceTokens.get('x.access')).toBe('user:default/ci-bot');
     expect(config.jwtHeaderName).toBe('x-custom-jwt');

@@ -10,6 +10,12 @@ export const numericSettings = {
   'identity.timeoutMs': { default: 3000, min: 100, max: 60000 },
   'identity.cacheTtlSeconds': { default: 300, min: 0, max: 3600 },
   maxTokenBytes: { default: 8192, min: 1024, max: 65536 },
+  'verifiedTokenCache.maxEntries': {
+    default: 10000,
+    min: 0,
+    max: 1000000,
+    integer: true,
+  },
 } as const;
 
 type NumericKey = keyof typeof numericSettings;
@@ -39,6 +45,10 @@ export type CfAccessConfig = {
     enabled: boolean;
     timeoutMs: number;
     cacheTtlMs: number;
+  };
+  verifiedTokenCache: {
+    /** 0 disables the cache. */
+    maxEntries: number;
   };
 };
 
@@ -103,7 +113,13 @@ class ConfigReader {
   }
 
   bounded(key: NumericKey): number {
-    const { default: fallback, min, max } = numericSettings[key];
+    const setting: {
+      default: number;
+      min: number;
+      max: number;
+      integer?: boolean;
+    } = numericSettings[key];
+    const { default: fallback, min, max } = setting;
     const value = this.config.getOptional(key);
     if (value === undefined) {
       return fallback;
@@ -114,6 +130,9 @@ class ConfigReader {
     }
     if (num < min || num > max) {
       this.fail(key, `must be between ${min} and ${max}, got ${num}`);
+    }
+    if (setting.integer && !Number.isInteger(num)) {
+      this.fail(key, `must be a whole number, got ${num}`);
     }
     return num;
   }
@@ -283,6 +302,9 @@ export function readCfAccessConfig(
       enabled: r.optionalBoolean('identity.enabled', true),
       timeoutMs: r.bounded('identity.timeoutMs'),
       cacheTtlMs: r.bounded('identity.cacheTtlSeconds') * 1000,
+    },
+    verifiedTokenCache: {
+      maxEntries: r.bounded('verifiedTokenCache.maxEntries'),
     },
   };
 }

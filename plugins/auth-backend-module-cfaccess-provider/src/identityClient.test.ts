@@ -30,11 +30,16 @@ describe('IdentityClient', () => {
   });
   afterEach(() => server.resetHandlers());
 
-  function create(cache = memoryCache().cache, timeoutMs = 3000) {
+  function create(
+    cache = memoryCache().cache,
+    timeoutMs = 3000,
+    maxInflight?: number,
+  ) {
     return new IdentityClient({
       identityUrl: IDENTITY_URL,
       cache,
       timeoutMs,
+      maxInflight,
       cacheTtlMs: 300_000,
       logger: new RateLimitedLogger({ warn } as any, 60_000, clock.now),
       metrics,
@@ -110,6 +115,32 @@ describe('IdentityClient', () => {
       Array.from({ length: 10 }, () => client.getIdentity(request())),
     );
     expect(state.identityRequests).toBe(1);
+  });
+
+  it('keeps only lookups in flight, never more than maxInflight', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>(resolve => (release = resolve));
+    server.use(
+      http.get(IDENTITY_URL, async () => {
+        state.identityRequests += 1;
+        await gate;
+        return HttpResponse.json(defaultIdentity());
+      }),
+    );
+    const client = create(undefined, 3000, 2);
+    const inflight = (client as any).inflight as Map<string, unknown>;
+    const pending = Array.from({ length: 5 }, (_, i) =>
+      client.getIdentity(request({ identityNonce: `n-${i}` })),
+    );
+    // A repeat of a shared lookup still joins it.
+    pending.push(client.getIdentity(request({ identityNonce: 'n-0' })));
+    await new Promise(resolve => setImmediate(resolve));
+    expect(inflight.size).toBe(2);
+    release();
+    const results = await Promise.all(pending);
+    expect(results.every(r => r?.email === 'jane@example.com')).toBe(true);
+    expect(state.identityRequests).toBe(5);
+    expect(inflight.size).toBe(0);
   });
 
   it('returns undefined on failure, warns, and does not cache the failure', async () => {

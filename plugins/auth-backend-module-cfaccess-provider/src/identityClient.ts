@@ -16,7 +16,11 @@ export type IdentityClientOptions = {
   metrics: CfAccessMetrics;
   now?: () => number;
   fetch?: typeof fetch;
+  /** Most lookups shared in flight at once; beyond it requests are not deduplicated. */
+  maxInflight?: number;
 };
+
+export const DEFAULT_MAX_INFLIGHT = 10_000;
 
 export type IdentityRequest = {
   /** The verified application token; only ever sent to get-identity. */
@@ -37,6 +41,9 @@ const CACHE_PREFIX = 'cfaccess:identity:v1:';
  * Cache key: SHA-256 of sub and identity_nonce, never the token; a new login
  * gets a new nonce and so a fresh fetch. Failures are not cached and return
  * `undefined`, and the caller carries on with the token's claims.
+ *
+ * Per-process state is bounded: the single-flight map holds only lookups in
+ * flight (each ends within the timeout) and never more than `maxInflight`.
  */
 export class IdentityClient {
   private readonly inflight = new Map<
@@ -69,6 +76,12 @@ export class IdentityClient {
     const existing = this.inflight.get(key);
     if (existing) {
       return existing;
+    }
+    if (
+      this.inflight.size >= (this.options.maxInflight ?? DEFAULT_MAX_INFLIGHT)
+    ) {
+      // Full: still answer, just without sharing, so memory stays bounded.
+      return this.lookup(key, request);
     }
     const promise = this.lookup(key, request).finally(() => {
       this.inflight.delete(key);

@@ -20,7 +20,12 @@ export type KeyCacheOptions = {
   fetch?: typeof fetch;
 };
 
-type KeySet = { keys: Map<string, CryptoKey>; fetchedAt: number };
+type KeySet = {
+  keys: Map<string, CryptoKey>;
+  /** kid -> the key material it was imported from, to reuse unchanged keys. */
+  material: Map<string, string>;
+  fetchedAt: number;
+};
 
 /**
  * The team's signing keys from `<team domain>/cdn-cgi/access/certs`, by kid.
@@ -32,7 +37,10 @@ type KeySet = { keys: Map<string, CryptoKey>; fetchedAt: number };
  *   cannot turn into a flood of requests, while a real rotation is picked up;
  * - when a refetch fails, the last good keys keep serving for
  *   `staleMaxAgeMs` past their freshness, with a rate-limited warning;
- * - with no usable keys at all, callers get a 503 `keys_unavailable`.
+ * - with no usable keys at all, callers get a 503 `keys_unavailable`;
+ * - a refetch keeps the same key object for a kid whose key material did not
+ *   change, so holders of a key (the verified-token cache) can tell by
+ *   identity whether it is still published.
  */
 export class KeyCache {
   private current?: KeySet;
@@ -53,18 +61,34 @@ export class KeyCache {
    * unreachable at startup must not stop the backend.
    */
   async prefetch(): Promise<boolean> {
-    try {
-      await this.refresh();
-      return true;
-    } catch (error) {
+    const result = await this.tryRefresh();
+    if (!result.ok) {
       this.options.logger.warn(
         'prefetch',
         `Could not prefetch Cloudflare Access signing keys from ${
           this.options.certsUrl
-        }; will retry on first sign-in: ${describe(error)}`,
+        }; will retry on first sign-in: ${describe(result.error)}`,
       );
-      return false;
     }
+    return result.ok;
+  }
+
+  /**
+   * Refetches now, sharing any request already in flight. Never throws; on
+   * failure the last good keys stay (the usual stale rules apply).
+   */
+  async tryRefresh(): Promise<{ ok: true } | { ok: false; error: unknown }> {
+    try {
+      await this.refresh();
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, error };
+    }
+  }
+
+  /** When the keys in use were fetched (ms since epoch); undefined before the first success. */
+  get keysFetchedAt(): number | undefined {
+    return this.current?.fetchedAt;
   }
 
   async getKey(kid: string): Promise<KeyLookup> {
@@ -183,6 +207,7 @@ export class KeyCache {
 
     const jwks = (body as { keys?: unknown })?.keys;
     const keys = new Map<string, CryptoKey>();
+    const material = new Map<string, string>();
     if (Array.isArray(jwks)) {
       for (const jwk of jwks as JWK[]) {
         // Access signs with RSA only; anything else in the set is ignored.
@@ -200,7 +225,14 @@ export class KeyCache {
         }
         try {
           const { kid, kty, n, e } = jwk;
-          keys.set(kid, (await importJWK({ kty, n, e }, 'RS256')) as CryptoKey);
+          const fingerprint = `${n}.${e}`;
+          const previous = this.current;
+          const key =
+            previous?.material.get(kid) === fingerprint
+              ? previous.keys.get(kid)!
+              : ((await importJWK({ kty, n, e }, 'RS256')) as CryptoKey);
+          keys.set(kid, key);
+          material.set(kid, fingerprint);
         } catch {
           // An unimportable key is skipped; the rest may still be fine.
         }
@@ -211,7 +243,7 @@ export class KeyCache {
       throw new Error('certs endpoint returned no usable RSA signing keys');
     }
     metrics.jwksFetch('success');
-    return { keys, fetchedAt: this.now() };
+    return { keys, material, fetchedAt: this.now() };
   }
 }
 
@@ -221,7 +253,7 @@ function isTimeout(error: unknown): boolean {
   return name === 'TimeoutError' || name === 'AbortError';
 }
 
-function describe(error: unknown): string {
+export function describe(error: unknown): string {
   if (isTimeout(error)) {
     return 'request timed out';
   }

@@ -15,6 +15,7 @@ describe('metrics', () => {
     metrics.jwksFetch('error');
     metrics.identityFetch('timeout');
     metrics.identityCache('hit');
+    metrics.verifiedTokenCache!('miss');
 
     expect(instruments[metricNames.authentications].add).toHaveBeenCalledWith(
       1,
@@ -37,6 +38,9 @@ describe('metrics', () => {
     expect(instruments[metricNames.identityCache].add).toHaveBeenCalledWith(1, {
       result: 'hit',
     });
+    expect(
+      instruments[metricNames.verifiedTokenCache].add,
+    ).toHaveBeenCalledWith(1, { result: 'miss' });
   });
 
   it('works with the global no-op meter', () => {

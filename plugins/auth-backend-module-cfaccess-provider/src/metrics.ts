@@ -8,6 +8,7 @@ export const metricNames = {
   jwksFetches: 'cfaccess.auth.jwks.fetches',
   identityFetches: 'cfaccess.auth.identity.fetches',
   identityCache: 'cfaccess.auth.identity.cache',
+  verifiedTokenCache: 'cfaccess.auth.verified_token.cache',
 } as const;
 
 /** The few measurements this module makes; an interface so tests can spy. */
@@ -21,6 +22,8 @@ export interface CfAccessMetrics {
   jwksFetch(result: 'success' | 'error' | 'timeout'): void;
   identityFetch(result: 'success' | 'error' | 'timeout'): void;
   identityCache(result: 'hit' | 'miss'): void;
+  /** Optional so sinks written before the verified-token cache keep working. */
+  verifiedTokenCache?(result: 'hit' | 'miss'): void;
 }
 
 export function createCfAccessMetrics(
@@ -44,6 +47,13 @@ export function createCfAccessMetrics(
   const identityCache = meter.createCounter(metricNames.identityCache, {
     description: 'Identity cache lookups by result',
   });
+  const verifiedTokenCache = meter.createCounter(
+    metricNames.verifiedTokenCache,
+    {
+      description:
+        'Verified-token cache lookups by result (a hit skips the signature check)',
+    },
+  );
 
   return {
     authentication(outcome, durationSeconds) {
@@ -61,6 +71,9 @@ export function createCfAccessMetrics(
     },
     identityCache(result) {
       identityCache.add(1, { result });
+    },
+    verifiedTokenCache(result) {
+      verifiedTokenCache.add(1, { result });
     },
   };
 }

@@ -11,6 +11,7 @@ import {
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import {
   AUD,
+  closeAuthDatabaseOnShutdown,
   createAccessServer,
   createTestKey,
   mintToken,
@@ -22,6 +23,7 @@ import {
 } from './__testUtils__/fixtures';
 import authPlugin from '@backstage/plugin-auth-backend';
 import cfaccessModule, { createCloudflareAccessAuthenticator } from './index';
+import { KeyRefresher } from './keyRefresher';
 
 const { server, state } = createAccessServer();
 
@@ -90,6 +92,7 @@ describe('auth backend with the cfaccess module', () => {
     return startTestBackend({
       features: [
         authPlugin,
+        closeAuthDatabaseOnShutdown,
         baseConfig(providerConfig),
         catalogServiceMock.factory({ entities }),
         ...features,
@@ -129,6 +132,78 @@ describe('auth backend with the cfaccess module', () => {
     } finally {
       await backend.stop();
     }
+  });
+
+  describe('keys fetched at startup and refreshed in the background', () => {
+    let starts: jest.SpyInstance;
+    let stops: jest.SpyInstance;
+    const resolvers = {
+      signIn: {
+        resolvers: [{ resolver: 'emailMatchingUserEntityProfileEmail' }],
+      },
+    };
+    const refresh = (backend: { server: any }, token: string) =>
+      request(backend.server)
+        .get('/api/auth/cfaccess/refresh')
+        .set('cf-access-jwt-assertion', token);
+
+    beforeEach(() => {
+      starts = jest.spyOn(KeyRefresher.prototype, 'start');
+      stops = jest.spyOn(KeyRefresher.prototype, 'stop');
+      state.certsRequests = 0;
+      state.identityRequests = 0;
+    });
+    afterEach(() => {
+      starts.mockRestore();
+      stops.mockRestore();
+    });
+
+    it('costs a new session one get-identity request, a known session none, a forged token none', async () => {
+      const backend = await start([cfaccessModule], resolvers);
+      try {
+        // The startup fetch runs without holding startup up; wait for it here.
+        expect(starts).toHaveBeenCalledTimes(1);
+        await starts.mock.results[0].value;
+        expect(state.certsRequests).toBe(1);
+        state.certsRequests = 0;
+
+        const token = await mintToken(key, userClaims(clock));
+        expect((await refresh(backend, token)).status).toBe(200);
+        expect(state.certsRequests).toBe(0);
+        expect(state.identityRequests).toBe(1);
+
+        expect((await refresh(backend, token)).status).toBe(200);
+        expect(state.certsRequests).toBe(0);
+        expect(state.identityRequests).toBe(1);
+
+        const forged = await mintToken(
+          await createTestKey('kid-a'),
+          userClaims(clock, { identity_nonce: 'forged' }),
+        );
+        expect((await refresh(backend, forged)).status).toBe(401);
+        expect(state.certsRequests).toBe(0);
+        expect(state.identityRequests).toBe(1);
+      } finally {
+        await backend.stop();
+      }
+      // The shutdown hook stopped the background refresh.
+      expect(stops).toHaveBeenCalledTimes(1);
+      expect((stops.mock.contexts[0] as KeyRefresher).isScheduled).toBe(false);
+    });
+
+    it('starts when certs is unreachable, and stops its retries on shutdown', async () => {
+      state.certsStatus = 500;
+      const backend = await start([cfaccessModule], resolvers);
+      try {
+        await starts.mock.results[0].value;
+        expect(state.certsRequests).toBe(1);
+        const refresher = starts.mock.contexts[0] as KeyRefresher;
+        expect(refresher.isScheduled).toBe(true);
+      } finally {
+        await backend.stop();
+      }
+      expect((starts.mock.contexts[0] as KeyRefresher).isScheduled).toBe(false);
+    });
   });
 
   it('answers 401 with the reason code for bad tokens and 503 without keys', async () => {

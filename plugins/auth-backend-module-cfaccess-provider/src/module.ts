@@ -25,15 +25,18 @@ export const authModuleCfAccessProvider = createBackendModule({
         providers: authProvidersExtensionPoint,
         cache: coreServices.cache,
         logger: coreServices.logger,
+        lifecycle: coreServices.lifecycle,
       },
-      async init({ providers, cache, logger }) {
+      async init({ providers, cache, logger, lifecycle }) {
         providers.registerProvider({
           providerId: 'cfaccess',
           factory: createProxyAuthProviderFactory({
             authenticator: createCloudflareAccessAuthenticator({
               cache,
               logger,
+              // Keys fetched at startup and kept fresh; stopped on shutdown.
               prefetchKeys: true,
+              lifecycle,
             }),
             // Ours come last so the Access-aware versions win on name clashes.
             signInResolverFactories: {

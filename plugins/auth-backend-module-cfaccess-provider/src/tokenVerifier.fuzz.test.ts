@@ -24,11 +24,13 @@ import {
 } from './authenticator';
 import { KeyCache } from './keyCache';
 import { noopLogger, RateLimitedLogger } from './rateLimitedLogger';
-import { TokenVerifier } from './tokenVerifier';
+import { TokenVerifier, VerifiedAccessToken } from './tokenVerifier';
+import { VerifiedTokenCache } from './verifiedTokenCache';
 import cfaccessModule from './index';
 import {
   AUD,
   CERTS_URL,
+  closeAuthDatabaseOnShutdown,
   createAccessServer,
   createTestKey,
   memoryCache,
@@ -391,7 +393,8 @@ describe('TokenVerifier fuzzing', () => {
     state.certsStatus = 200;
   });
 
-  function createVerifier() {
+  /** A verifier whose verified-token cache already holds both valid tokens. */
+  async function createVerifier() {
     const config = testConfig({
       serviceTokens: [
         { token: SERVICE_CLIENT_ID, subject: 'user:default/ci-bot' },
@@ -404,7 +407,19 @@ describe('TokenVerifier fuzzing', () => {
       metrics: mockMetrics(),
       now: clock.now,
     });
-    return new TokenVerifier({ config, keyCache, now: clock.now });
+    const verifier = new TokenVerifier({
+      config,
+      keyCache,
+      now: clock.now,
+      verifiedTokens: new VerifiedTokenCache<VerifiedAccessToken>({
+        maxEntries: 1000,
+        clockToleranceSeconds: config.clockToleranceSeconds,
+      }),
+    });
+    // Mutations must be rejected even next to cached originals.
+    await verifier.verify(userToken);
+    await verifier.verify(serviceToken);
+    return verifier;
   }
 
   const baseToken = (base: Base) =>
@@ -416,7 +431,7 @@ describe('TokenVerifier fuzzing', () => {
     it(
       'control: the unmutated tokens and identical JSON re-encodings are accepted',
       async () => {
-        const verifier = createVerifier();
+        const verifier = await createVerifier();
         await expect(verifier.verify(userToken)).resolves.toMatchObject({
           tokenType: 'user',
         });
@@ -450,7 +465,7 @@ describe('TokenVerifier fuzzing', () => {
     it(
       'bit flips and truncations in header, payload and signature',
       async () => {
-        const verifier = createVerifier();
+        const verifier = await createVerifier();
         const mutation = fc.oneof(
           fc.record({
             op: fc.constant('charFlip' as const),
@@ -518,7 +533,7 @@ describe('TokenVerifier fuzzing', () => {
     it(
       're-signed claims removed, swapped, duplicated, out of range, unicode or hidden in __proto__',
       async () => {
-        const verifier = createVerifier();
+        const verifier = await createVerifier();
         const arb = fc
           .constantFrom<Base>('user', 'service')
           .chain(base => fc.tuple(fc.constant(base), claimMutation(base)));
@@ -546,7 +561,9 @@ describe('TokenVerifier fuzzing', () => {
           JSON.stringify(header),
           JSON.stringify(userClaims(clock, { [claim]: value })),
         );
-        await expect(createVerifier().verify(token)).rejects.toMatchObject({
+        await expect(
+          (await createVerifier()).verify(token),
+        ).rejects.toMatchObject({
           reason,
         });
       },
@@ -555,7 +572,7 @@ describe('TokenVerifier fuzzing', () => {
     it(
       'header fields altered (alg, kid, crit, injected keys, duplicates, typ)',
       async () => {
-        const verifier = createVerifier();
+        const verifier = await createVerifier();
         const headerEntries = entriesOf(header);
         const badAlg = fc.oneof(
           json(
@@ -791,6 +808,7 @@ describe('TokenVerifier fuzzing', () => {
       const backend = await startTestBackend({
         features: [
           authPlugin,
+          closeAuthDatabaseOnShutdown,
           cfaccessModule,
           mockServices.rootConfig.factory({
             data: {

@@ -12,7 +12,9 @@ import {
   CloudflareAccessRejectionReason,
 } from './errors';
 import { KeyCache } from './keyCache';
+import { CfAccessMetrics } from './metrics';
 import { CloudflareAccessClaims } from './types';
+import { VerifiedTokenCache } from './verifiedTokenCache';
 
 /** A token that passed every check. */
 export type VerifiedAccessToken =
@@ -34,6 +36,9 @@ export type TokenVerifierOptions = {
     | 'maxTokenBytes'
   >;
   keyCache: Pick<KeyCache, 'getKey'>;
+  /** Successful verifications to reuse; see VerifiedTokenCache. */
+  verifiedTokens?: VerifiedTokenCache<VerifiedAccessToken>;
+  metrics?: Pick<CfAccessMetrics, 'verifiedTokenCache'>;
   now?: () => number;
 };
 
@@ -61,6 +66,11 @@ function subjectOf(payload: JWTPayload | undefined): string | undefined {
  * team domain, exact issuer, one of the AUD tags, exp/nbf with tolerance,
  * and a person or an allowed service token behind it. Fails closed: any
  * doubt is a rejection with a reason code.
+ *
+ * With a VerifiedTokenCache, a token that verified before is accepted
+ * without the signature check while its exp/nbf still pass and the key
+ * that verified it is still the one KeyCache serves for its kid (same
+ * freshness, refetch and stale rules as a fresh verification).
  */
 export class TokenVerifier {
   private readonly now: () => number;
@@ -87,6 +97,11 @@ export class TokenVerifier {
         'malformed_token',
         'the token is not a compact JWS with three segments',
       );
+    }
+
+    const cached = await this.fromCache(token);
+    if (cached) {
+      return cached;
     }
 
     let header: ProtectedHeaderParameters;
@@ -122,19 +137,57 @@ export class TokenVerifier {
 
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, lookup.key, {
-        algorithms: ['RS256'],
-        issuer: config.issuer,
-        audience: config.audiences,
-        clockTolerance: config.clockToleranceSeconds,
-        currentDate: new Date(this.now()),
-        requiredClaims: ['exp'],
-      }));
+      payload = await this.verifySignature(token, lookup.key);
     } catch (error) {
       throw mapJoseError(error, config);
     }
 
-    return this.classify(payload);
+    const verified = this.classify(payload);
+    // Only successes are remembered; the verification time is taken afresh.
+    this.options.verifiedTokens?.set(
+      token,
+      { verified, kid: header.kid, key: lookup.key },
+      this.now(),
+    );
+    return verified;
+  }
+
+  /** The RSA signature and claim checks; the step the cache saves. */
+  async verifySignature(token: string, key: CryptoKey): Promise<JWTPayload> {
+    const { config } = this.options;
+    const { payload } = await jwtVerify(token, key, {
+      algorithms: ['RS256'],
+      issuer: config.issuer,
+      audience: config.audiences,
+      clockTolerance: config.clockToleranceSeconds,
+      currentDate: new Date(this.now()),
+      requiredClaims: ['exp'],
+    });
+    return payload;
+  }
+
+  /** A cached verification whose time claims and key are still good, else undefined. */
+  private async fromCache(
+    token: string,
+  ): Promise<VerifiedAccessToken | undefined> {
+    const { verifiedTokens: cache, keyCache, metrics } = this.options;
+    if (!cache?.enabled) {
+      return undefined;
+    }
+    const entry = cache.get(token, this.now());
+    if (entry) {
+      // Same key rules as a fresh verification: may refetch, may throw 503.
+      const lookup = await keyCache.getKey(entry.kid);
+      if (lookup.key === entry.key) {
+        metrics?.verifiedTokenCache?.('hit');
+        // A copy, so a resolver changing its result cannot change the cache.
+        return structuredClone(entry.verified);
+      }
+      // The kid is gone or now names another key: verify from scratch.
+      cache.delete(token);
+    }
+    metrics?.verifiedTokenCache?.('miss');
+    return undefined;
   }
 
   private classify(payload: JWTPayload): VerifiedAccessToken {

@@ -2,7 +2,12 @@ import { exportJWK, generateKeyPair, JWK, JWTPayload, SignJWT } from 'jose';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { ConfigReader } from '@backstage/config';
+import {
+  coreServices,
+  createBackendModule,
+} from '@backstage/backend-plugin-api';
 import { CfAccessMetrics } from '../metrics';
+import { SetTimer } from '../keyRefresher';
 import { readCfAccessConfig } from '../config';
 
 export const TEAM_DOMAIN = 'https://testteam.cloudflareaccess.com';
@@ -131,12 +136,13 @@ export function createAccessServer() {
   return { server, state };
 }
 
-export function mockMetrics(): jest.Mocked<CfAccessMetrics> {
+export function mockMetrics(): jest.Mocked<Required<CfAccessMetrics>> {
   return {
     authentication: jest.fn(),
     jwksFetch: jest.fn(),
     identityFetch: jest.fn(),
     identityCache: jest.fn(),
+    verifiedTokenCache: jest.fn(),
   };
 }
 
@@ -163,3 +169,53 @@ export function memoryCache() {
   };
   return { cache: cache as any, store, sets };
 }
+
+/** Timers a test fires by hand (after moving its fake clock) instead of waiting. */
+export function manualTimers(now: () => number) {
+  const scheduled: {
+    callback: () => Promise<void> | void;
+    delayMs: number;
+    dueAt: number;
+    cancelled: boolean;
+  }[] = [];
+  const setTimer: SetTimer = (callback, delayMs) => {
+    const timer = {
+      callback,
+      delayMs,
+      dueAt: now() + delayMs,
+      cancelled: false,
+    };
+    scheduled.push(timer);
+    return {
+      cancel: () => {
+        timer.cancelled = true;
+      },
+    };
+  };
+  const pending = () => scheduled.filter(t => !t.cancelled);
+  return { scheduled, setTimer, pending };
+}
+
+/**
+ * Closes the auth plugin's database on backend shutdown. Backstage's
+ * DatabaseManager deliberately leaves SQLite connections open at shutdown,
+ * so every startTestBackend left a knex pool whose reaper interval kept the
+ * jest worker alive ("A worker process has failed to exit gracefully").
+ */
+export const closeAuthDatabaseOnShutdown = createBackendModule({
+  pluginId: 'auth',
+  moduleId: 'test-close-database',
+  register(reg) {
+    reg.registerInit({
+      deps: {
+        database: coreServices.database,
+        rootLifecycle: coreServices.rootLifecycle,
+      },
+      async init({ database, rootLifecycle }) {
+        rootLifecycle.addShutdownHook(async () => {
+          await (await database.getClient()).destroy();
+        });
+      },
+    });
+  },
+});
