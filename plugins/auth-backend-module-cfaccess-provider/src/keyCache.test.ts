@@ -161,6 +161,33 @@ describe('KeyCache', () => {
     );
   });
 
+  it('answers an unknown kid during an outage with 503, not unknown_kid, and recovers', async () => {
+    const cache = createCache();
+    await cache.getKey('kid-a');
+    state.certsStatus = 503;
+    state.jwks = [keyA.publicJwk, keyB.publicJwk];
+    // Known kid on last-good keys still works; the rotated kid cannot be checked.
+    const error = await cache.getKey('kid-b').catch(e => e);
+    expect(error).toBeInstanceOf(CloudflareAccessKeysUnavailableError);
+    expect(error.message).toMatch(/"kid-b".*HTTP 503/);
+    expect((await cache.getKey('kid-a')).key).toBeDefined();
+    // Held back by the failure cooldown: still 503, no extra request.
+    const before = state.certsRequests;
+    await expect(cache.getKey('kid-b')).rejects.toBeInstanceOf(
+      CloudflareAccessKeysUnavailableError,
+    );
+    expect(state.certsRequests).toBe(before);
+
+    state.certsStatus = 200;
+    clock.advance(31);
+    expect((await cache.getKey('kid-b')).key).toBeDefined();
+    // With certs healthy, a made-up kid is the token's fault again.
+    clock.advance(31);
+    expect(await cache.getKey('kid-made-up')).toMatchObject({
+      unknownKid: true,
+    });
+  });
+
   it('fails with 503 keys_unavailable when no keys were ever fetched', async () => {
     state.certsStatus = 503;
     const cache = createCache();

@@ -114,6 +114,19 @@ export class KeyCache {
     if (key) {
       return { key };
     }
+    if (this.lastError !== undefined) {
+      // The refetch that would tell a rotation from a made-up kid failed (or
+      // is held back by the failure cooldown): we cannot check this token, so
+      // it is an outage (503), not the token's fault (401 unknown_kid).
+      throw new CloudflareAccessKeysUnavailableError(
+        `cannot tell whether kid ${JSON.stringify(
+          kid.slice(0, 64),
+        )} is a current key: the signing keys could not be refreshed from ${
+          this.options.certsUrl
+        } (${describe(this.lastError)})`,
+        this.lastError,
+      );
+    }
     return {
       unknownKid: true,
       keysAgeMs: Math.max(0, this.now() - set.fetchedAt),
