@@ -11,6 +11,18 @@ export const E2E_EMULATOR_STATE_DIR = join(tmpdir(), 'cfaccess-e2e-emulator');
 export const AUD_TAG =
   '4714c1358e65fe4b408ad6d432a5f878f08194bdb4752441fd56faefa9b2b6f2';
 
+/**
+ * The OpenID Connect provider behind the emulator in e2e/oidcSignIn.test.ts: the test starts oidc-provider
+ * on this port itself; the emulator discovers it at the first "Sign in with Test IdP" click, so the
+ * emulator starts first and the built-in users keep working for the other tests.
+ */
+export const E2E_OIDC_ISSUER = 'http://localhost:7300';
+export const E2E_OIDC_CLIENT_ID = 'cfaccess-emulator-e2e';
+// A throwaway secret for a test IdP on loopback; handed to the emulator through the environment.
+export const E2E_OIDC_CLIENT_SECRET =
+  'e2e-only-client-secret-not-for-production';
+export const E2E_OIDC_NAME = 'Test IdP';
+
 export default defineConfig({
   testDir: 'e2e',
   timeout: 90_000,
@@ -51,7 +63,12 @@ export default defineConfig({
         '--users examples/access-users.yaml',
         `--aud ${AUD_TAG}`,
         `--state-dir ${E2E_EMULATOR_STATE_DIR}`,
+        `--oidc-issuer ${E2E_OIDC_ISSUER}`,
+        `--oidc-client-id ${E2E_OIDC_CLIENT_ID}`,
+        '--oidc-client-secret-env CFACCESS_E2E_OIDC_CLIENT_SECRET',
+        `--oidc-name '${E2E_OIDC_NAME}'`,
       ].join(' '),
+      env: { CFACCESS_E2E_OIDC_CLIENT_SECRET: E2E_OIDC_CLIENT_SECRET },
       url: `${EMULATOR_URL}/cdn-cgi/access/certs`,
       reuseExistingServer: !process.env.CI,
       timeout: 60_000,

@@ -5,10 +5,16 @@
 import express, { type Request, Router } from 'express';
 import { stringifySetCookie } from 'cookie';
 import { COOKIE_NAME } from './defaults';
-import { type EmulatorContext, findUser, signInUser } from './context';
+import {
+  type EmulatorContext,
+  findUser,
+  sessionSetCookie,
+  signInUser,
+} from './context';
 import { applyFaults } from './faults';
 import { buildIdentity } from './identities';
 import { renderLoginPage, renderSignedOutPage } from './loginPage';
+import { oidcLoginPath } from './oidcConfig';
 import { safeRedirectPath } from './redirects';
 import { sessionCookie } from './edge';
 import type { EmulatorStats } from './stats';
@@ -22,7 +28,7 @@ function requestOrigin(req: Request, ctx: EmulatorContext): string | undefined {
   return `${new URL(ctx.publicOrigin).protocol}//${host}`;
 }
 
-function allowedOrigins(req: Request, ctx: EmulatorContext): string[] {
+export function allowedOrigins(req: Request, ctx: EmulatorContext): string[] {
   const origins = [ctx.publicOrigin];
   const own = requestOrigin(req, ctx);
   if (own) {
@@ -45,7 +51,7 @@ function countRequest(
   };
 }
 
-function noStore(res: express.Response) {
+export function noStore(res: express.Response) {
   res.setHeader('Cache-Control', 'no-store');
 }
 
@@ -70,6 +76,11 @@ export function createAccessRoutes(ctx: EmulatorContext): Router {
           redirectUrl,
           error,
           hostname: req.hostname,
+          providers: [...ctx.identityProviders.values()].map(p => ({
+            id: p.config.id,
+            name: p.config.name,
+          })),
+          oneTimePin: ctx.oneTimePin,
         }),
       );
   };
@@ -79,6 +90,17 @@ export function createAccessRoutes(ctx: EmulatorContext): Router {
       req.query.redirect_url,
       allowedOrigins(req, ctx),
     );
+    // "Apply instant authentication": one identity provider and nothing else to choose.
+    if (
+      ctx.instantAuth &&
+      !ctx.oneTimePin &&
+      ctx.identityProviders.size === 1
+    ) {
+      const [only] = ctx.identityProviders.values();
+      noStore(res);
+      res.redirect(302, oidcLoginPath(only.config.id, redirectUrl));
+      return;
+    }
     showLogin(req, res, 200, redirectUrl);
   });
 
@@ -104,6 +126,16 @@ export function createAccessRoutes(ctx: EmulatorContext): Router {
           return;
         }
       }
+      if (!ctx.oneTimePin) {
+        showLogin(
+          req,
+          res,
+          403,
+          redirectUrl,
+          'Sign-in with an email address is turned off: use an identity provider.',
+        );
+        return;
+      }
       const email =
         typeof body.email === 'string' ? body.email.trim().toLowerCase() : '';
       if (!isValidEmail(email)) {
@@ -116,13 +148,7 @@ export function createAccessRoutes(ctx: EmulatorContext): Router {
       noStore(res);
       res.setHeader(
         'Set-Cookie',
-        stringifySetCookie(COOKIE_NAME, token, {
-          httpOnly: true,
-          sameSite: 'lax',
-          path: '/',
-          secure: ctx.secureCookies,
-          maxAge: payload.exp - payload.iat,
-        }),
+        sessionSetCookie(ctx, token, payload.exp - payload.iat),
       );
       res.redirect(302, redirectUrl);
     } catch (error) {

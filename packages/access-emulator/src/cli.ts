@@ -15,6 +15,11 @@ import {
   parseDuration,
 } from './defaults';
 import type { Faults } from './faults';
+import {
+  addIdentityProviderOptions,
+  describeIdentityProviders,
+  loginOptionsFromCli,
+} from './oidcCli';
 import { type AccessEmulatorOptions, startAccessEmulator } from './server';
 
 function integer(min: number, max: number) {
@@ -39,6 +44,11 @@ function collect(value: string, previous: string[] | undefined) {
   ];
 }
 
+// Like collect, but the first occurrence replaces the default instead of adding to it.
+function collectBackends(value: string, previous: string | string[]) {
+  return collect(value, Array.isArray(previous) ? previous : undefined);
+}
+
 function duration(value: string) {
   try {
     parseDuration(value);
@@ -49,7 +59,7 @@ function duration(value: string) {
 }
 
 export function createProgram(): Command {
-  return new Command('cfaccess-emulator')
+  const program = new Command('cfaccess-emulator')
     .description(
       'A local stand-in for Cloudflare Access: one origin that signs users in and proxies the Backstage frontend and backend with Cf-Access-Jwt-Assertion.',
     )
@@ -67,7 +77,8 @@ export function createProgram(): Command {
     .option('--frontend-url <url>', 'frontend origin', DEFAULT_FRONTEND_URL)
     .option(
       '--backend-url <url>',
-      'backend origin (paths /api/ and /.backstage/)',
+      'backend origin (paths /api/ and /.backstage/); repeat or comma-separate to balance several round-robin',
+      collectBackends,
       DEFAULT_BACKEND_URL,
     )
     .option(
@@ -121,6 +132,7 @@ export function createProgram(): Command {
       integer(0, 600000),
     )
     .option('-q, --quiet', 'do not log requests', false);
+  return addIdentityProviderOptions(program);
 }
 
 export async function runCli(argv: string[] = process.argv): Promise<void> {
@@ -150,6 +162,11 @@ export async function runCli(argv: string[] = process.argv): Promise<void> {
     sessionDuration: opts.sessionDuration,
     stateDir: opts.stateDir,
     country: opts.country,
+    ...loginOptionsFromCli(
+      opts,
+      name => program.getOptionValueSource(name),
+      message => program.error(`error: ${message}`),
+    ),
     faults,
     log: opts.quiet
       ? undefined
@@ -171,7 +188,11 @@ export async function runCli(argv: string[] = process.argv): Promise<void> {
   out(`  Certs:    ${emulator.certsUrl}`);
   out(`  Issuer:   ${emulator.issuer}`);
   out(`  AUD:      ${emulator.audience.join(', ')}`);
-  out(`  Frontend: ${options.frontendUrl}   Backend: ${options.backendUrl}`);
+  out(
+    `  Frontend: ${options.frontendUrl}   Backend: ${[options.backendUrl]
+      .flat()
+      .join(', ')}`,
+  );
   if (emulator.users.length > 0) {
     out('  Users:');
     for (const user of emulator.users) {
@@ -187,6 +208,7 @@ export async function runCli(argv: string[] = process.argv): Promise<void> {
   } else {
     out('  Users:    none listed (--users <file>); any email can sign in');
   }
+  describeIdentityProviders(emulator).forEach(line => out(line));
   out();
 
   let stopping = false;

@@ -1,12 +1,19 @@
 /*
  * The shared state every route of one emulator instance works with.
  */
+import { stringifySetCookie } from 'cookie';
+import { COOKIE_NAME } from './defaults';
 import type { FaultState } from './faults';
-import { buildIdentity, type IdentityStore } from './identities';
+import {
+  buildIdentity,
+  type IdentityProviderRef,
+  type IdentityStore,
+} from './identities';
 import type { KeyStore } from './keys';
+import type { OidcLoginProvider, PendingLogins } from './oidcLogin';
 import type { RequestStats } from './stats';
 import type { TokenIssuer } from './tokens';
-import type { EmulatorUser, ServiceTokenConfig } from './users';
+import type { EmulatorGroup, EmulatorUser, ServiceTokenConfig } from './users';
 
 export interface EmulatorContext {
   keys: KeyStore;
@@ -22,6 +29,25 @@ export interface EmulatorContext {
   secureCookies: boolean;
   accountId: string;
   country: string;
+  /** Upstream OpenID Connect providers offered on the login page, by id. */
+  identityProviders: Map<string, OidcLoginProvider>;
+  /** Logins started at an identity provider, waiting for the callback. */
+  pendingLogins: PendingLogins;
+  /** Whether the built-in user list and email form ("One-time PIN") are offered. */
+  oneTimePin: boolean;
+  /** With exactly one login method, skip the login page. */
+  instantAuth: boolean;
+  /** Request log, if any (never given tokens, codes or secrets). */
+  log?: (line: string) => void;
+}
+
+/** An identity that came from an identity provider rather than from the users file. */
+export interface ExternalIdentity {
+  name?: string;
+  groups: Array<string | EmulatorGroup>;
+  idp: IdentityProviderRef;
+  /** Identity-provider claims, as in Access's `custom`. */
+  custom?: Record<string, unknown>;
 }
 
 export function findUser(
@@ -34,24 +60,35 @@ export function findUser(
 
 /**
  * Signs a person in as Access does at login: mints their application token and records the identity
- * that get-identity will answer with for its identity_nonce.
+ * that get-identity will answer with for its identity_nonce. Without `identity` the person is looked up
+ * in the users file (the built-in login); with one (a login through an identity provider) the name,
+ * groups, idp and custom claims are the identity provider's.
  */
 export async function signInUser(
   ctx: EmulatorContext,
   email: string,
-  options: { ip: string; expiresInSeconds?: number },
+  options: {
+    ip: string;
+    expiresInSeconds?: number;
+    identity?: ExternalIdentity;
+  },
 ) {
   const user = findUser(ctx, email);
   const country = user?.country ?? ctx.country;
+  const external = options.identity;
   const minted = await ctx.tokens.mintUserToken(
-    { email, country },
+    { email, country, custom: external?.custom },
     { expiresInSeconds: options.expiresInSeconds },
   );
   ctx.identities.set(
     minted.payload.identity_nonce!,
     buildIdentity({
       email,
-      user,
+      user: external
+        ? { email, name: external.name, groups: external.groups }
+        : user,
+      idp: external?.idp,
+      custom: external?.custom,
       accountId: ctx.accountId,
       iat: minted.payload.iat,
       ip: options.ip,
@@ -59,4 +96,19 @@ export async function signInUser(
     }),
   );
   return minted;
+}
+
+/** The `Set-Cookie` value for an Access session (`CF_Authorization`). */
+export function sessionSetCookie(
+  ctx: EmulatorContext,
+  token: string,
+  maxAgeSeconds: number,
+): string {
+  return stringifySetCookie(COOKIE_NAME, token, {
+    httpOnly: true,
+    sameSite: 'lax',
+    path: '/',
+    secure: ctx.secureCookies,
+    maxAge: maxAgeSeconds,
+  });
 }

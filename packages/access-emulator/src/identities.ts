@@ -32,9 +32,18 @@ export interface AccessIdentity {
   version: number;
   device_sessions: Record<string, unknown>;
   devicePosture: Record<string, unknown>;
+  /** Identity-provider claims configured on the provider (OpenID Connect logins only). */
+  custom?: Record<string, unknown>;
 }
 
-export const EMULATOR_IDP = {
+/** `idp` in get-identity: which identity provider the person signed in with. */
+export interface IdentityProviderRef {
+  id: string;
+  type: string;
+}
+
+/** The built-in login (the user list / email form), shown as Access's One-time PIN provider. */
+export const EMULATOR_IDP: IdentityProviderRef = {
   id: stableUuid('idp', 'cfaccess-emulator'),
   type: 'onetimepin',
 };
@@ -56,10 +65,16 @@ function toGroup(
   };
 }
 
-/** Builds the identity for an email, from the configured user when there is one. */
+/**
+ * Builds the identity for an email, from the configured user (or the identity provider's view of the
+ * person) when there is one.
+ */
 export function buildIdentity(options: {
   email: string;
   user?: EmulatorUser;
+  /** Default: the built-in login ({@link EMULATOR_IDP}). */
+  idp?: IdentityProviderRef;
+  custom?: Record<string, unknown>;
   accountId: string;
   iat: number;
   ip: string;
@@ -72,7 +87,7 @@ export function buildIdentity(options: {
     name: options.user?.name ?? email.split('@')[0],
     email,
     groups: (options.user?.groups ?? []).map(g => toGroup(g, email)),
-    idp: { ...EMULATOR_IDP },
+    idp: { ...(options.idp ?? EMULATOR_IDP) },
     user_uuid: sub,
     account_id: options.accountId,
     iat: options.iat,
@@ -87,6 +102,7 @@ export function buildIdentity(options: {
     version: 2,
     device_sessions: {},
     devicePosture: {},
+    ...(options.custom ? { custom: options.custom } : {}),
   };
 }
 

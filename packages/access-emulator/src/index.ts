@@ -20,6 +20,21 @@ export type {
 } from './users';
 export { loadUsersFile, parseUsersConfig } from './users';
 export type { CertsDocument } from './keys';
+export type {
+  IdentityProvidersConfig,
+  OidcProviderConfig,
+  OidcProviderInput,
+  TokenEndpointAuthMethod,
+} from './oidcConfig';
+export {
+  OIDC_CALLBACK_PATH,
+  loadIdentityProvidersFile,
+  validateIdentityProvidersConfig,
+} from './oidcConfig';
+export type {
+  IdentityProviderSummary,
+  LoginMethodOptions,
+} from './loginMethods';
 export {
   ASSERTION_HEADER,
   COOKIE_NAME,

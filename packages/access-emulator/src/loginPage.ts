@@ -1,5 +1,5 @@
 /*
- * The HTML pages: login (demo users + free-form email) and signed out.
+ * The HTML pages: login (identity providers, demo users + free-form email), signed out, and login errors.
  * Self-contained: inline CSS, no scripts, no external assets; every
  * user-provided string is escaped.
  */
@@ -45,6 +45,11 @@ button.primary{border:0;background:#f38020;color:#fff;font-weight:600;border-rad
 .error{background:#fdecea;color:#8a1c12;border-radius:6px;padding:8px 10px;margin-bottom:16px;font-size:.9rem}
 .divider{border-top:1px solid #eceef1;margin:20px 0 16px}
 a{color:#c15f00}
+button.idp{width:100%;border:1px solid #d9dce1;background:#fff;border-radius:8px;padding:11px 14px;cursor:pointer;
+font:inherit;font-weight:600;color:inherit;text-align:center}
+button.idp:hover,button.idp:focus{border-color:#f38020;outline:none;box-shadow:0 0 0 3px rgba(243,128,32,.2)}
+.idp-type{display:block;font-weight:400;color:#5b616e;font-size:.75rem}
+p.detail{color:#3d4350;font-size:.9rem;overflow-wrap:anywhere}
 `;
 
 function page(title: string, body: string): string {
@@ -70,13 +75,35 @@ function groupName(group: NonNullable<EmulatorUser['groups']>[number]) {
   return typeof group === 'string' ? group : group.name;
 }
 
+/** An identity provider button on the login page. */
+export interface LoginPageProvider {
+  id: string;
+  name: string;
+}
+
 export function renderLoginPage(options: {
   users: EmulatorUser[];
   redirectUrl: string;
   error?: string;
   hostname?: string;
+  /** OpenID Connect providers, one button each. */
+  providers?: LoginPageProvider[];
+  /** Show the user list and email form (default true). */
+  oneTimePin?: boolean;
 }): string {
   const redirect = escapeHtml(options.redirectUrl);
+  const oneTimePin = options.oneTimePin ?? true;
+  const providers = (options.providers ?? [])
+    .map(
+      p => `<li><form method="get" action="/cdn-cgi/access/oidc/${encodeURIComponent(
+        p.id,
+      )}/login">
+<input type="hidden" name="redirect_url" value="${redirect}">
+<button class="idp" type="submit">Sign in with ${escapeHtml(p.name)}
+<span class="idp-type">OpenID Connect</span></button>
+</form></li>`,
+    )
+    .join('\n');
   const users = options.users
     .map(user => {
       const groups = (user.groups ?? [])
@@ -95,13 +122,26 @@ ${groups ? `<span class="groups">${groups}</span>` : ''}
     .join('\n');
   const body = `<div class="badge">Cloudflare Access emulator</div>
 <h1>Sign in${options.hostname ? ` to ${escapeHtml(options.hostname)}` : ''}</h1>
-<p class="sub">Local development stand-in. Pick a user or enter any email address.</p>
+<p class="sub">Local development stand-in. ${
+    oneTimePin
+      ? `${
+          providers ? 'Sign in with an identity provider, pick' : 'Pick'
+        } a user or enter any email address.`
+      : 'Sign in with an identity provider.'
+  }</p>
 ${
   options.error
     ? `<div class="error" role="alert">${escapeHtml(options.error)}</div>`
     : ''
 }
-${users ? `<ul>${users}</ul><div class="divider"></div>` : ''}
+${
+  providers
+    ? `<ul>${providers}</ul>${oneTimePin ? '<div class="divider"></div>' : ''}`
+    : ''
+}
+${
+  oneTimePin
+    ? `${users ? `<ul>${users}</ul><div class="divider"></div>` : ''}
 <form method="post" action="/cdn-cgi/access/login">
 <input type="hidden" name="redirect_url" value="${redirect}">
 <label for="email">Email</label>
@@ -109,8 +149,28 @@ ${users ? `<ul>${users}</ul><div class="divider"></div>` : ''}
 <input id="email" type="email" name="email" required autocomplete="email" placeholder="you@example.com">
 <button class="primary" type="submit">Sign in</button>
 </div>
-</form>`;
+</form>`
+    : ''
+}`;
   return page('Sign in · Cloudflare Access emulator', body);
+}
+
+/** A failed login (identity provider error, expired or forged callback, ...). */
+export function renderLoginErrorPage(options: {
+  title: string;
+  message: string;
+  /** Where "Try again" goes; default the login page. */
+  retryHref?: string;
+}): string {
+  return page(
+    `${options.title} · Cloudflare Access emulator`,
+    `<div class="badge">Cloudflare Access emulator</div>
+<h1>${escapeHtml(options.title)}</h1>
+<div class="error" role="alert">${escapeHtml(options.message)}</div>
+<p><a href="${escapeHtml(
+      options.retryHref ?? '/cdn-cgi/access/login',
+    )}">Try again</a></p>`,
+  );
 }
 
 export function renderSignedOutPage(): string {

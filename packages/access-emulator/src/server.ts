@@ -24,6 +24,14 @@ import { applyOriginHeaders, authenticate, type EdgeDecision } from './edge';
 import { FaultState, type Faults } from './faults';
 import { IdentityStore } from './identities';
 import { KeyStore } from './keys';
+import {
+  type IdentityProviderSummary,
+  type LoginMethodOptions,
+  loginContext,
+  resolveLoginMethods,
+  summarizeProviders,
+} from './loginMethods';
+import { createOidcRoutes } from './oidcRoutes';
 import { createOriginProxy } from './proxy';
 import { loginRedirectLocation } from './redirects';
 import { type EmulatorStats, RequestStats } from './stats';
@@ -35,7 +43,7 @@ import {
   validateUsersConfig,
 } from './users';
 
-export interface AccessEmulatorOptions {
+export interface AccessEmulatorOptions extends LoginMethodOptions {
   /** Port to listen on; 0 picks a free one. Default 7000. */
   port?: number;
   /** Interface to listen on. Default 127.0.0.1. */
@@ -44,8 +52,12 @@ export interface AccessEmulatorOptions {
   publicUrl?: string;
   /** Frontend origin (everything not under a backend path). Default http://localhost:3000. */
   frontendUrl?: string;
-  /** Backend origin (`/api/`, `/.backstage/`). Default http://localhost:7007. */
-  backendUrl?: string;
+  /**
+   * Backend origin (`/api/`, `/.backstage/`). Default http://localhost:7007. Several origins (an array,
+   * or comma-separated) are balanced round-robin; one whose connection fails is skipped for a while and
+   * idempotent requests without a body are retried once on the next (see proxy.ts).
+   */
+  backendUrl?: string | string[];
   /** Path prefixes routed to the backend. Default `['/api/', '/.backstage/']`. */
   backendPaths?: string[];
   /** Rewrite Host to the origin's host. Default false (the origin sees the public Host). */
@@ -84,6 +96,8 @@ export interface AccessEmulator {
   loginUrl: string;
   audience: string[];
   users: EmulatorUser[];
+  /** Upstream OpenID Connect providers offered on the login page. */
+  identityProviders: IdentityProviderSummary[];
   server: http.Server;
   close(): Promise<void>;
   rotateKeys(): Promise<{ kid: string; previousKid: string }>;
@@ -173,6 +187,7 @@ export async function startAccessEmulator(
     },
     'users',
   );
+  const loginMethods = await resolveLoginMethods(options);
   const audience = toAudience(options.audience);
   const sessionDurationSeconds = parseDuration(
     options.sessionDuration ?? DEFAULT_SESSION_DURATION,
@@ -181,10 +196,18 @@ export async function startAccessEmulator(
     'frontendUrl',
     options.frontendUrl ?? DEFAULT_FRONTEND_URL,
   );
-  const backendUrl = checkOriginUrl(
-    'backendUrl',
-    options.backendUrl ?? DEFAULT_BACKEND_URL,
-  );
+  const backendUrls = (
+    Array.isArray(options.backendUrl)
+      ? options.backendUrl
+      : [options.backendUrl ?? DEFAULT_BACKEND_URL]
+  )
+    .flatMap(v => v.split(','))
+    .map(v => v.trim())
+    .filter(Boolean)
+    .map(v => checkOriginUrl('backendUrl', v));
+  if (backendUrls.length === 0) {
+    throw new Error('backendUrl: at least one backend origin is required');
+  }
   const faults = new FaultState();
   if (options.faults) {
     faults.set(options.faults);
@@ -234,6 +257,7 @@ export async function startAccessEmulator(
     secureCookies: publicOrigin.startsWith('https:'),
     accountId: options.accountId ?? DEFAULT_ACCOUNT_ID,
     country: (options.country ?? DEFAULT_COUNTRY).toUpperCase(),
+    ...loginContext(loginMethods, publicOrigin, log),
   };
   const edgeOptions = { issuer: tokens, serviceTokens: ctx.serviceTokens };
   const headerOptions = {
@@ -242,9 +266,10 @@ export async function startAccessEmulator(
   };
   const proxy = createOriginProxy({
     frontendUrl,
-    backendUrl,
+    backendUrl: backendUrls,
     backendPaths: options.backendPaths ?? DEFAULT_BACKEND_PATHS,
     changeOrigin: options.changeOrigin,
+    onBackendDown: (url, code) => log?.(`backend ${url} marked down (${code})`),
   });
 
   const app = express();
@@ -266,6 +291,7 @@ export async function startAccessEmulator(
     });
   }
   app.use(createAccessRoutes(ctx));
+  app.use(createOidcRoutes(ctx));
   app.use(createAdminRoutes(ctx));
   app.use('/cdn-cgi', (_req, res) => {
     res.status(404).type('text').send('Not found');
@@ -368,6 +394,7 @@ export async function startAccessEmulator(
     loginUrl: `${publicOrigin}/cdn-cgi/access/login`,
     audience,
     users: ctx.users,
+    identityProviders: summarizeProviders(loginMethods, publicOrigin),
     server,
     close() {
       if (!closed) {

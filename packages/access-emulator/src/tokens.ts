@@ -21,6 +21,8 @@ export interface AccessTokenPayload extends JWTPayload {
   /** Service tokens only: the service token's Client ID. */
   common_name?: string;
   country?: string;
+  /** Identity-provider claims configured on the provider (OpenID Connect logins only). */
+  custom?: Record<string, unknown>;
 }
 
 export interface TokenSettings {
@@ -87,7 +89,7 @@ export class TokenIssuer {
 
   /** Mints a token for a person, with a fresh identity nonce. */
   mintUserToken(
-    user: { email: string; country: string },
+    user: { email: string; country: string; custom?: Record<string, unknown> },
     options: { now?: number; expiresInSeconds?: number; nonce?: string } = {},
   ) {
     const email = user.email.trim().toLowerCase();
@@ -97,6 +99,7 @@ export class TokenIssuer {
         sub: subjectForEmail(email),
         identity_nonce: options.nonce ?? randomBytes(16).toString('base64url'),
         country: user.country,
+        ...(user.custom ? { custom: user.custom } : {}),
       },
       options,
     );
