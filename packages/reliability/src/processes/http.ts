@@ -1,0 +1,77 @@
+/*
+ * The one request the suites make: GET /api/auth/cfaccess/refresh, with the Access token either as the
+ * Cf-Access-Jwt-Assertion header (straight to a replica, as Access would forward it) or as the
+ * CF_Authorization cookie (through the emulator, as a browser sends it). Tokens are never logged.
+ */
+export const REFRESH_PATH = '/api/auth/cfaccess/refresh';
+
+export interface RefreshResult {
+  status: number;
+  text: string;
+  /** The Backstage identity of a 200, when the body has one. */
+  userEntityRef?: string;
+  ownershipEntityRefs?: string[];
+  /** The Backstage token of a 200. */
+  backstageToken?: string;
+}
+
+export async function refresh(
+  baseUrl: string,
+  token: { header?: string; cookie?: string },
+): Promise<RefreshResult> {
+  const headers: Record<string, string> = {
+    accept: 'application/json',
+    'x-requested-with': 'XMLHttpRequest',
+  };
+  if (token.header) {
+    headers['cf-access-jwt-assertion'] = token.header;
+  }
+  if (token.cookie) {
+    headers.cookie = `CF_Authorization=${token.cookie}`;
+  }
+  let res: Response;
+  try {
+    res = await fetch(`${baseUrl}${REFRESH_PATH}`, {
+      headers,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(10000),
+    });
+  } catch (error: any) {
+    return { status: 0, text: String(error?.cause?.code ?? error?.message) };
+  }
+  const text = await res.text();
+  const result: RefreshResult = { status: res.status, text };
+  if (res.status === 200) {
+    try {
+      const body = JSON.parse(text);
+      result.userEntityRef = body.backstageIdentity?.identity?.userEntityRef;
+      result.ownershipEntityRefs =
+        body.backstageIdentity?.identity?.ownershipEntityRefs;
+      result.backstageToken = body.backstageIdentity?.token;
+    } catch {
+      // not JSON: the caller checks userEntityRef
+    }
+  }
+  return result;
+}
+
+/** Reads a catalog User with a Backstage token: 200 proves the replica accepted the token. */
+export async function getCatalogUser(
+  baseUrl: string,
+  backstageToken: string,
+  name: string,
+): Promise<number> {
+  try {
+    const res = await fetch(
+      `${baseUrl}/api/catalog/entities/by-name/user/default/${name}`,
+      {
+        headers: { authorization: `Bearer ${backstageToken}` },
+        signal: AbortSignal.timeout(10000),
+      },
+    );
+    await res.arrayBuffer();
+    return res.status;
+  } catch {
+    return 0;
+  }
+}
