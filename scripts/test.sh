@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs everything and runs the whole test suite: unit and integration tests (yarn test), then the
-# end-to-end tests in Chromium (yarn test:e2e). The README's test command; .ci/run calls it too.
+# Installs everything and runs the whole test suite: unit and integration tests (yarn test), the end-to-end
+# tests in Chromium (yarn test:e2e), then the reliability suites that need PostgreSQL and Redis (two backend
+# replicas, a one-minute soak). The README's test command; .ci/run calls it too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/toolchain.sh
@@ -10,3 +11,4 @@ bash scripts/ensure-chromium.sh
 
 yarn test
 yarn test:e2e
+bash scripts/reliability.sh
