@@ -1,223 +1,81 @@
 /*
- * `yarn bench`: how fast the cfaccess provider verifies Access application tokens, next to the floor of a
- * bare jose.jwtVerify with a local key, and how much memory invalid tokens leave behind. Prints a table and
- * writes packages/bench/results/hot-path.json. Ratios matter more than absolute numbers on a noisy machine.
+ * `yarn bench`: the cfaccess provider against upstream's
+ * @backstage/plugin-auth-backend-module-cloudflare-access-provider and against bare jose.jwtVerify
+ * with a local key (the signature-check floor), in one process on the same tokens and keys.
+ * Prints one table per benchmark (ratios first: the machines are noisy) and writes
+ * packages/bench/results/<name>.json.
+ *
+ *   yarn bench                       everything (full lengths)
+ *   yarn bench --quick               short runs (or BENCH_QUICK=1)
+ *   yarn bench --only=hot,http       a subset: hot, cold, signin, http, memory
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { ConfigReader } from '@backstage/config';
-import { createCloudflareAccessAuthenticator } from '@cfaccess/plugin-auth-backend-module-cfaccess-provider';
-import {
-  createLocalJWKSet,
-  decodeJwt,
-  exportJWK,
-  generateKeyPair,
-  jwtVerify,
-  SignJWT,
-} from 'jose';
-import { http, HttpResponse } from 'msw';
-import { setupServer } from 'msw/node';
-import { createMemoryCache } from './memoryCache';
+import { runColdStart } from './coldStart';
+import { createBenchContext } from './context';
+import { runHttp } from './http';
+import { runHotPath } from './hotPath';
+import { runMemory } from './memory';
+import { hasGc, note, progress, QUICK, round, writeResult } from './report';
+import { runSignInLatency } from './signInLatency';
 
-const TEAM = 'bench-team';
-const ISSUER = `https://${TEAM}.cloudflareaccess.com`;
-const AUD = 'bench-aud-tag';
-const KID = 'bench-key';
-const SESSIONS = 200;
-const HOT_PATH_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
-const INVALID_TOKENS = Number(process.env.BENCH_INVALID_TOKENS ?? 100_000);
+const BENCHMARKS = {
+  hot: runHotPath,
+  cold: runColdStart,
+  signin: runSignInLatency,
+  http: runHttp,
+  memory: runMemory,
+} as const;
+type BenchName = keyof typeof BENCHMARKS;
 
-type Timing = { ops: number; opsPerSec: number; usPerOp: number };
-
-async function timeLoop(
-  durationMs: number,
-  tokens: string[],
-  fn: (token: string) => Promise<unknown>,
-): Promise<Timing> {
-  let ops = 0;
-  const started = performance.now();
-  while (performance.now() - started < durationMs) {
-    await fn(tokens[ops % tokens.length]);
-    ops++;
+function selected(): BenchName[] {
+  const only = process.argv
+    .find(a => a.startsWith('--only='))
+    ?.slice('--only='.length);
+  const all = Object.keys(BENCHMARKS) as BenchName[];
+  if (!only) {
+    return all;
   }
-  const elapsedMs = performance.now() - started;
-  return {
-    ops,
-    opsPerSec: Math.round((ops / elapsedMs) * 1000),
-    usPerOp: Number(((elapsedMs * 1000) / ops).toFixed(1)),
-  };
-}
-
-function heapMb(): number {
-  (globalThis as { gc?: () => void }).gc?.();
-  return Number((process.memoryUsage().heapUsed / 1024 / 1024).toFixed(1));
+  const names = only.split(',').map(s => s.trim()) as BenchName[];
+  for (const name of names) {
+    if (!all.includes(name)) {
+      throw new Error(
+        `unknown benchmark ${name}; choose from ${all.join(', ')}`,
+      );
+    }
+  }
+  return names;
 }
 
 async function main() {
-  const { privateKey, publicKey } = await generateKeyPair('RS256');
-  const jwk = { ...(await exportJWK(publicKey)), kid: KID, alg: 'RS256' };
-  const jwks = { keys: [jwk] };
-
-  let certsRequests = 0;
-  let identityRequests = 0;
-  const server = setupServer(
-    http.get(`${ISSUER}/cdn-cgi/access/certs`, () => {
-      certsRequests++;
-      return HttpResponse.json(jwks);
-    }),
-    http.get(`${ISSUER}/cdn-cgi/access/get-identity`, ({ request }) => {
-      identityRequests++;
-      const token = /CF_Authorization=([^;]+)/.exec(
-        request.headers.get('cookie') ?? '',
-      )?.[1];
-      const claims = token ? decodeJwt(token) : {};
-      return HttpResponse.json({
-        id: claims.sub,
-        name: 'Bench User',
-        email: claims.email,
-        groups: [{ id: 'g', name: 'bench', email: '' }],
-      });
-    }),
-  );
-  server.listen({ onUnhandledRequest: 'error' });
-
-  const mint = (i: number) =>
-    new SignJWT({
-      email: `user${i}@example.com`,
-      type: 'app',
-      identity_nonce: `nonce-${i}`,
-      country: 'SE',
-    })
-      .setProtectedHeader({ alg: 'RS256', kid: KID, typ: 'JWT' })
-      .setIssuer(ISSUER)
-      .setAudience([AUD])
-      .setSubject(`sub-${i}`)
-      .setIssuedAt()
-      .setNotBefore('0s')
-      .setExpirationTime('1h')
-      .sign(privateKey);
-  const tokens = await Promise.all(
-    Array.from({ length: SESSIONS }, (_, i) => mint(i)),
-  );
-
-  const authenticator = createCloudflareAccessAuthenticator({
-    cache: createMemoryCache(),
-  });
-  const ctx = await authenticator.initialize({
-    config: new ConfigReader({ teamName: TEAM, audience: AUD }),
-  });
-  const authenticate = (token: string) =>
-    authenticator.authenticate(
-      { req: { headers: { 'cf-access-jwt-assertion': token } } as any },
-      ctx,
-    );
-
-  // Warm every session once: keys and identities cached from here on.
-  for (const token of tokens) {
-    await authenticate(token);
+  const started = performance.now();
+  if (!hasGc()) {
+    note('warning: run with node --expose-gc for meaningful heap numbers');
   }
-  const warmIdentityRequests = identityRequests;
-
-  const localJwks = createLocalJWKSet(jwks);
-  const floor = await timeLoop(HOT_PATH_MS, tokens, token =>
-    jwtVerify(token, localJwks, {
-      issuer: ISSUER,
-      audience: AUD,
-      algorithms: ['RS256'],
-    }),
+  const names = selected();
+  progress(
+    `benchmarks: ${names.join(', ')}${QUICK ? ' (quick)' : ''}; node ${
+      process.version
+    }`,
   );
-  const ours = await timeLoop(HOT_PATH_MS, tokens, authenticate);
-
-  // Invalid tokens: distinct, well formed, wrong signature (the expensive kind to reject).
-  const heapBefore = heapMb();
-  const [, payload, signature] = tokens[0].split('.');
-  let rejected = 0;
-  const invalidStarted = performance.now();
-  for (let i = 0; i < INVALID_TOKENS; i++) {
-    const forgedSig = `${signature.slice(0, -8)}${i
-      .toString(36)
-      .padStart(8, 'A')}`;
-    const forged = `${tokens[0].split('.')[0]}.${payload}.${forgedSig}`;
-    try {
-      await authenticate(forged);
-    } catch {
-      rejected++;
-    }
+  const ctx = await createBenchContext(1000);
+  const summary: Record<string, unknown> = {};
+  for (const name of names) {
+    const t0 = performance.now();
+    summary[name] = await BENCHMARKS[name](ctx);
+    progress(`${name} done in ${round((performance.now() - t0) / 1000, 1)} s`);
   }
-  const invalidMs = performance.now() - invalidStarted;
-  const heapAfter = heapMb();
-  server.close();
-
-  const results = {
-    date: new Date().toISOString(),
-    node: process.version,
-    hotPath: {
-      sessions: SESSIONS,
-      durationMs: HOT_PATH_MS,
-      cfaccess: ours,
-      joseLocalKeyFloor: floor,
-      ratioToFloor: Number((ours.opsPerSec / floor.opsPerSec).toFixed(2)),
-    },
-    roundTrips: {
-      certsRequests,
-      identityRequestsForWarmup: warmIdentityRequests,
-      identityRequestsTotal: identityRequests,
-    },
-    invalidTokens: {
-      count: INVALID_TOKENS,
-      rejected,
-      usPerRejection: Number(((invalidMs * 1000) / INVALID_TOKENS).toFixed(1)),
-      heapBeforeMb: heapBefore,
-      heapAfterMb: heapAfter,
-      heapGrowthMb: Number((heapAfter - heapBefore).toFixed(1)),
-    },
-  };
-
-  const table = [
-    ['measure', 'value'],
-    [
-      'cfaccess authenticate() hot path',
-      `${ours.opsPerSec} ops/s (${ours.usPerOp} µs/op)`,
-    ],
-    [
-      'jose.jwtVerify, local key (floor)',
-      `${floor.opsPerSec} ops/s (${floor.usPerOp} µs/op)`,
-    ],
-    ['cfaccess / floor', `${results.hotPath.ratioToFloor}x`],
-    ['certs requests (whole run)', String(certsRequests)],
-    [
-      `get-identity requests for ${SESSIONS} sessions`,
-      String(warmIdentityRequests),
-    ],
-    ['get-identity requests (whole run)', String(identityRequests)],
-    [
-      `invalid tokens rejected`,
-      `${rejected} of ${INVALID_TOKENS} (${results.invalidTokens.usPerRejection} µs each)`,
-    ],
-    [
-      'heap growth after invalid tokens',
-      `${results.invalidTokens.heapGrowthMb} MB`,
-    ],
-  ];
-  const width = Math.max(...table.map(r => r[0].length));
-  for (const [k, v] of table) {
-    process.stdout.write(`${k.padEnd(width)}  ${v}\n`);
+  ctx.access.close();
+  const seconds = round((performance.now() - started) / 1000, 1);
+  if (names.length === Object.keys(BENCHMARKS).length) {
+    writeResult('summary', { totalSeconds: seconds, ...summary });
   }
-
-  // `yarn bench` runs in packages/bench: results land in packages/bench/results.
-  const outDir = resolve(process.cwd(), 'results');
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(
-    resolve(outDir, 'hot-path.json'),
-    `${JSON.stringify(results, null, 2)}\n`,
-  );
-  process.stdout.write(
-    `results written to packages/bench/results/hot-path.json\n`,
-  );
+  note(`\nall done in ${seconds} s; results in packages/bench/results/`);
 }
 
-main().catch(error => {
-  process.stderr.write(`bench failed: ${error?.stack ?? error}\n`);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  error => {
+    process.stderr.write(`bench failed: ${error?.stack ?? error}\n`);
+    process.exit(1);
+  },
+);
