@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, type Page, test } from '@playwright/test';
 import {
   E2E_OIDC_CLIENT_ID,
   E2E_OIDC_CLIENT_SECRET,
@@ -28,6 +28,16 @@ const CAROL = {
 };
 
 let idp: TestOidcProvider;
+
+/** From the Access login page: clicks "Sign in with <IdP>" and waits for the IdP's own login page. */
+async function openIdpLogin(page: Page) {
+  await page
+    .getByRole('button', {
+      name: new RegExp(`Sign in with ${E2E_OIDC_NAME}`),
+    })
+    .click();
+  await expect(page).toHaveURL(new RegExp(`^${E2E_OIDC_ISSUER}/interaction/`));
+}
 
 test.beforeAll(async () => {
   const issuer = new URL(E2E_OIDC_ISSUER);
@@ -59,16 +69,9 @@ test.describe('signing in through an OpenID Connect provider behind Access', () 
     await page.screenshot({
       path: test.info().outputPath('access-login-with-idp.png'),
     });
-    await page
-      .getByRole('button', {
-        name: new RegExp(`Sign in with ${E2E_OIDC_NAME}`),
-      })
-      .click();
+    await openIdpLogin(page);
 
     // At the identity provider: its own login page.
-    await expect(page).toHaveURL(
-      new RegExp(`^${E2E_OIDC_ISSUER}/interaction/`),
-    );
     await page.getByLabel('Username').fill(CAROL.login);
     await page.getByLabel('Password').fill(CAROL.password);
     await page.screenshot({ path: test.info().outputPath('idp-login.png') });
@@ -134,14 +137,7 @@ test.describe('signing in through an OpenID Connect provider behind Access', () 
     page,
   }) => {
     await page.goto('/');
-    await page
-      .getByRole('button', {
-        name: new RegExp(`Sign in with ${E2E_OIDC_NAME}`),
-      })
-      .click();
-    await expect(page).toHaveURL(
-      new RegExp(`^${E2E_OIDC_ISSUER}/interaction/`),
-    );
+    await openIdpLogin(page);
     await page.getByRole('link', { name: 'Cancel' }).click();
     await expect(page).toHaveURL(/\/cdn-cgi\/access\/callback/);
     await expect(

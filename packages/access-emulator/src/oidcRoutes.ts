@@ -47,6 +47,28 @@ function loginPageHref(redirectUrl: string) {
   return `${LOGIN_PATH}?redirect_url=${encodeURIComponent(redirectUrl)}`;
 }
 
+/**
+ * A failure of a login step as the page shows it: an OidcLoginError as thrown; anything else (from
+ * openid-client or fetch) a 502 with `message(detail)`, logged as `<step> failed: <detail>`.
+ */
+function asLoginError(
+  error: unknown,
+  step: string,
+  title: string,
+  message: (detail: string) => string,
+): OidcLoginError {
+  if (error instanceof OidcLoginError) {
+    return error;
+  }
+  const detail = describeOidcError(error);
+  return new OidcLoginError(
+    502,
+    title,
+    message(detail),
+    `${step} failed: ${detail}`,
+  );
+}
+
 export function createOidcRoutes(ctx: EmulatorContext): Router {
   const router = Router();
 
@@ -100,20 +122,15 @@ export function createOidcRoutes(ctx: EmulatorContext): Router {
       );
       res.redirect(302, authorizationUrl.href);
     } catch (error) {
-      const e =
-        error instanceof OidcLoginError
-          ? error
-          : new OidcLoginError(
-              502,
-              'Sign-in could not start',
-              `Could not start the sign-in with ${
-                provider.config.name
-              } (${describeOidcError(error)}).`,
-              `start failed: ${describeOidcError(error)}`,
-            );
       fail(
         res,
-        e,
+        asLoginError(
+          error,
+          'start',
+          'Sign-in could not start',
+          detail =>
+            `Could not start the sign-in with ${provider.config.name} (${detail}).`,
+        ),
         provider.config.id,
         oidcLoginPath(provider.config.id, redirectUrl),
       );
@@ -209,18 +226,18 @@ export function createOidcRoutes(ctx: EmulatorContext): Router {
       ]);
       res.redirect(302, pending.redirectUrl);
     } catch (error) {
-      const e =
-        error instanceof OidcLoginError
-          ? error
-          : new OidcLoginError(
-              502,
-              'Sign-in failed',
-              `The sign-in with ${
-                provider.config.name
-              } failed (${describeOidcError(error)}). Try again.`,
-              `callback failed: ${describeOidcError(error)}`,
-            );
-      fail(res, e, pending.providerId, retryHref);
+      fail(
+        res,
+        asLoginError(
+          error,
+          'callback',
+          'Sign-in failed',
+          detail =>
+            `The sign-in with ${provider.config.name} failed (${detail}). Try again.`,
+        ),
+        pending.providerId,
+        retryHref,
+      );
     }
   });
 

@@ -22,6 +22,7 @@ import {
 } from './defaults';
 import { applyOriginHeaders, authenticate, type EdgeDecision } from './edge';
 import { FaultState, type Faults } from './faults';
+import { listenClosable } from './httpServer';
 import { IdentityStore } from './identities';
 import { KeyStore } from './keys';
 import {
@@ -142,17 +143,6 @@ function checkOriginUrl(name: string, value: string): string {
   return url.origin;
 }
 
-function listen(server: http.Server, port: number, host: string) {
-  return new Promise<void>((resolve, reject) => {
-    const onError = (error: Error) => reject(error);
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
-}
-
 function describeCaller(decision: EdgeDecision | undefined): string {
   if (!decision) {
     return '-';
@@ -215,14 +205,7 @@ export async function startAccessEmulator(
   const keys = await KeyStore.open({ stateDir: options.stateDir });
   const log = options.log;
 
-  const server = http.createServer();
-  const sockets = new Set<Socket>();
-  server.on('connection', socket => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  await listen(
-    server,
+  const { server, close } = await listenClosable(
     options.port ?? DEFAULT_PORT,
     options.host ?? DEFAULT_HOST,
   );
@@ -384,7 +367,6 @@ export async function startAccessEmulator(
     },
   );
 
-  let closed: Promise<void> | undefined;
   return {
     url: publicOrigin,
     listenUrl,
@@ -396,17 +378,7 @@ export async function startAccessEmulator(
     users: ctx.users,
     identityProviders: summarizeProviders(loginMethods, publicOrigin),
     server,
-    close() {
-      if (!closed) {
-        closed = new Promise<void>(resolve => {
-          server.close(() => resolve());
-          for (const socket of sockets) {
-            socket.destroy();
-          }
-        });
-      }
-      return closed;
-    },
+    close,
     rotateKeys: () => keys.rotate(),
     setFaults: f => faults.set(f),
     clearFaults: () => faults.clear(),

@@ -16,6 +16,7 @@ import {
   makeRequest,
 } from './fixtures';
 import {
+  accessLatencySetting,
   fmtRatio,
   heapMb,
   note,
@@ -25,6 +26,7 @@ import {
   ratio,
   round,
   setting,
+  settleSetting,
   writeResult,
 } from './report';
 
@@ -44,8 +46,8 @@ type Run = {
 
 export async function runColdStart(ctx: BenchContext) {
   const requests = setting('BENCH_COLD_REQUESTS', 1000, 1000);
-  const latencyMs = setting('BENCH_ACCESS_LATENCY_MS', 80, 80);
-  const settleMs = setting('BENCH_COLD_SETTLE_MS', 500, 500);
+  const latencyMs = accessLatencySetting();
+  const settleMs = settleSetting();
   const mixes = [Math.min(requests, ctx.tokens.length), 100];
   progress(
     `cold start: ${requests} concurrent first requests, Access latency ${latencyMs} ms`,

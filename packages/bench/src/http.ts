@@ -19,6 +19,7 @@ import { BenchContext } from './context';
 import { CONTENDERS, ContenderName, emailOf, HEADER } from './fixtures';
 import type { BackendStartMessage } from './httpBackend';
 import {
+  accessLatencySetting,
   fmtInt,
   fmtRatio,
   note,
@@ -235,7 +236,7 @@ export async function runHttp(ctx: BenchContext) {
   const sliceS = setting('BENCH_HTTP_SLICE_SECONDS', 2, 2);
   const connections = setting('BENCH_HTTP_CONNECTIONS', 10, 10);
   const users = setting('BENCH_HTTP_USERS', 20, 20);
-  const latencyMs = setting('BENCH_ACCESS_LATENCY_MS', 80, 80);
+  const latencyMs = accessLatencySetting();
   const slices = Math.max(1, Math.round(durationS / sliceS));
   progress(
     `http: 2 backends, ${slices} alternating slices of ${sliceS} s each, ${connections} connections, ${users} users`,

@@ -163,62 +163,47 @@ export async function runMemory(ctx: BenchContext) {
   sessions = undefined;
 
   const [ours, up] = CONTENDERS.map(n => runs.find(r => r.contender === n)!);
+  /** A row of the table: one figure of ours and of upstream, and ours/upstream when `compare`. */
+  const row = (
+    label: string,
+    figure: (r: MemoryRun) => number,
+    {
+      format = String,
+      compare = false,
+    }: { format?: (value: number) => string; compare?: boolean } = {},
+  ): string[] => [
+    label,
+    format(figure(ours)),
+    format(figure(up)),
+    compare ? fmtRatio(ratio(figure(ours), figure(up))) : '',
+  ];
   const rows: string[][] = [
     ['', 'cfaccess (ours)', 'upstream', 'ours/upstream'],
-    [
+    row(
       `${fmtInt(invalidCount)} invalid tokens: rejected`,
-      fmtInt(ours.invalid.rejected),
-      fmtInt(up.invalid.rejected),
-      '',
-    ],
-    [
-      'µs per invalid token',
-      String(ours.invalid.usPerToken),
-      String(up.invalid.usPerToken),
-      fmtRatio(ratio(ours.invalid.usPerToken, up.invalid.usPerToken)),
-    ],
-    [
-      'CPU µs per invalid token',
-      String(ours.invalid.cpuUsPerToken),
-      String(up.invalid.cpuUsPerToken),
-      fmtRatio(ratio(ours.invalid.cpuUsPerToken, up.invalid.cpuUsPerToken)),
-    ],
-    [
-      'heap growth after invalid tokens (MB)',
-      String(ours.invalid.heapGrowthMb),
-      String(up.invalid.heapGrowthMb),
-      '',
-    ],
-    [
-      `${fmtInt(validCount)} valid sessions: failed`,
-      fmtInt(ours.valid.failed),
-      fmtInt(up.valid.failed),
-      '',
-    ],
-    [
+      r => r.invalid.rejected,
+      { format: fmtInt },
+    ),
+    row('µs per invalid token', r => r.invalid.usPerToken, { compare: true }),
+    row('CPU µs per invalid token', r => r.invalid.cpuUsPerToken, {
+      compare: true,
+    }),
+    row('heap growth after invalid tokens (MB)', r => r.invalid.heapGrowthMb),
+    row(`${fmtInt(validCount)} valid sessions: failed`, r => r.valid.failed, {
+      format: fmtInt,
+    }),
+    row(
       'µs per new session (Access answers at once)',
-      String(ours.valid.usPerSession),
-      String(up.valid.usPerSession),
-      fmtRatio(ratio(ours.valid.usPerSession, up.valid.usPerSession)),
-    ],
-    [
-      'CPU µs per new session',
-      String(ours.valid.cpuUsPerSession),
-      String(up.valid.cpuUsPerSession),
-      fmtRatio(ratio(ours.valid.cpuUsPerSession, up.valid.cpuUsPerSession)),
-    ],
-    [
-      'get-identity requests',
-      fmtInt(ours.valid.identityFetches),
-      fmtInt(up.valid.identityFetches),
-      '',
-    ],
-    [
-      'heap growth after valid sessions (MB)',
-      String(ours.valid.heapGrowthMb),
-      String(up.valid.heapGrowthMb),
-      '',
-    ],
+      r => r.valid.usPerSession,
+      { compare: true },
+    ),
+    row('CPU µs per new session', r => r.valid.cpuUsPerSession, {
+      compare: true,
+    }),
+    row('get-identity requests', r => r.valid.identityFetches, {
+      format: fmtInt,
+    }),
+    row('heap growth after valid sessions (MB)', r => r.valid.heapGrowthMb),
     [
       'Backstage cache service entries written (MB of JSON)',
       `${fmtInt(ours.valid.cacheServiceEntries)} (${
@@ -229,12 +214,10 @@ export async function runMemory(ctx: BenchContext) {
       })`,
       '',
     ],
-    [
+    row(
       'heap growth without the cache service entries (MB)',
-      String(ours.valid.heapGrowthWithoutCacheServiceMb),
-      String(up.valid.heapGrowthWithoutCacheServiceMb),
-      '',
-    ],
+      r => r.valid.heapGrowthWithoutCacheServiceMb,
+    ),
   ];
   printTable(
     `5. Memory: heap after ${fmtInt(invalidCount)} invalid tokens and ${fmtInt(

@@ -16,6 +16,16 @@ export function setting(envName: string, full: number, quick: number): number {
   return QUICK ? quick : full;
 }
 
+/** `BENCH_ACCESS_LATENCY_MS`: how long the Access double takes to answer, for benchmarks 2, 3 and 4. */
+export function accessLatencySetting(): number {
+  return setting('BENCH_ACCESS_LATENCY_MS', 80, 80);
+}
+
+/** `BENCH_COLD_SETTLE_MS`: how long after initialisation a "settled" first request arrives (2 and 3). */
+export function settleSetting(): number {
+  return setting('BENCH_COLD_SETTLE_MS', 500, 500);
+}
+
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) {
     return NaN;

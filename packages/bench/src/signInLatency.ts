@@ -17,6 +17,7 @@ import {
   sequentialRoundTrips,
 } from './fixtures';
 import {
+  accessLatencySetting,
   fmtRatio,
   median,
   note,
@@ -25,6 +26,7 @@ import {
   ratio,
   round,
   setting,
+  settleSetting,
   writeResult,
 } from './report';
 
@@ -42,9 +44,9 @@ type CaseResult = {
 };
 
 export async function runSignInLatency(ctx: BenchContext) {
-  const latencyMs = setting('BENCH_ACCESS_LATENCY_MS', 80, 80);
+  const latencyMs = accessLatencySetting();
   const repeats = setting('BENCH_SIGNIN_REPEATS', 7, 3);
-  const settleMs = setting('BENCH_COLD_SETTLE_MS', 500, 500);
+  const settleMs = settleSetting();
   progress(
     `sign-in latency: Access latency ${latencyMs} ms, ${repeats} repeats per case`,
   );

@@ -5,8 +5,9 @@
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { type ClientAuthMethod, Provider } from 'oidc-provider';
+import { listenClosable } from '../httpServer';
 
 export interface TestOidcAccount {
   /** What the user types as username; also the `sub`. */
@@ -101,19 +102,7 @@ export async function startTestOidcProvider(
   options: TestOidcProviderOptions,
 ): Promise<TestOidcProvider> {
   const host = options.host ?? '127.0.0.1';
-  const server = http.createServer();
-  const sockets = new Set<Socket>();
-  server.on('connection', socket => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  const { server, close } = await listenClosable(options.port ?? 0, host);
   const port = (server.address() as AddressInfo).port;
   const issuer = options.issuer ?? `http://localhost:${port}`;
   const title = options.title ?? 'Test IdP';
@@ -276,22 +265,11 @@ export async function startTestOidcProvider(
     }
   });
 
-  let closed: Promise<void> | undefined;
   return {
     issuer,
     port,
     provider,
     requests,
-    close() {
-      if (!closed) {
-        closed = new Promise<void>(resolve => {
-          server.close(() => resolve());
-          for (const socket of sockets) {
-            socket.destroy();
-          }
-        });
-      }
-      return closed;
-    },
+    close,
   };
 }

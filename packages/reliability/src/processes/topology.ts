@@ -9,6 +9,7 @@ import {
   type AccessEmulator,
   startAccessEmulator,
 } from '@cfaccess/access-emulator';
+import type { Command, OptionValues } from 'commander';
 import { parse } from 'yaml';
 import { type Replica, startReplica, waitReplicaReady } from './backend';
 import { onCleanup } from './cleanup';
@@ -26,6 +27,25 @@ export interface TopologyOptions {
   postgresPort: number;
   redisPort: number;
   log: (line: string) => void;
+}
+
+/** Adds the options both suites take for their ports: --base-port, --postgres-port, --redis-port. */
+export function withPortOptions(command: Command): Command {
+  return command
+    .option('--base-port <port>', 'emulator port; replicas on +7, +107', '7100')
+    .option('--postgres-port <port>', 'PostgreSQL port', '5433')
+    .option('--redis-port <port>', 'Redis port', '6380');
+}
+
+/** The ports from those options, for startTopology. */
+export function portsFromOptions(
+  opts: OptionValues,
+): Pick<TopologyOptions, 'basePort' | 'postgresPort' | 'redisPort'> {
+  return {
+    basePort: Number(opts.basePort),
+    postgresPort: Number(opts.postgresPort),
+    redisPort: Number(opts.redisPort),
+  };
 }
 
 export interface Topology {

@@ -9,7 +9,11 @@
 import { Command } from 'commander';
 import { runMain } from '../processes/cleanup';
 import { writeResult } from '../processes/paths';
-import { startTopology } from '../processes/topology';
+import {
+  portsFromOptions,
+  startTopology,
+  withPortOptions,
+} from '../processes/topology';
 import { Report } from '../processes/report';
 import { checkCrossReplica } from './crossReplica';
 import { checkFailover } from './failover';
@@ -18,10 +22,7 @@ import { checkIdentityOnce } from './identityOnce';
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 async function main(): Promise<number> {
-  const opts = new Command('scale')
-    .option('--base-port <port>', 'emulator port; replicas on +7, +107', '7100')
-    .option('--postgres-port <port>', 'PostgreSQL port', '5433')
-    .option('--redis-port <port>', 'Redis port', '6380')
+  const opts = withPortOptions(new Command('scale'))
     .option('--sessions <n>', 'sessions refreshing during the failover', '12')
     .option('--failover-seconds <s>', 'length of the failover run', '12')
     .parse(process.argv)
@@ -31,9 +32,7 @@ async function main(): Promise<number> {
   const topology = await startTopology({
     suite: 'scale',
     replicas: 2,
-    basePort: Number(opts.basePort),
-    postgresPort: Number(opts.postgresPort),
-    redisPort: Number(opts.redisPort),
+    ...portsFromOptions(opts),
     log: line => out(`scale: ${line}`),
   });
   const { emulator, replicas } = topology;

@@ -14,7 +14,11 @@ import { runMain } from '../processes/cleanup';
 import { writeResult } from '../processes/paths';
 import { refresh } from '../processes/http';
 import { Report } from '../processes/report';
-import { startTopology } from '../processes/topology';
+import {
+  portsFromOptions,
+  startTopology,
+  withPortOptions,
+} from '../processes/topology';
 import { forgedAtOrigin, invalidAtEdge, validSession } from './kinds';
 import { type LoadResult, runLoad } from './load';
 import { sampleRss, summarize } from './memory';
@@ -38,25 +42,24 @@ function describe(name: string, r: LoadResult) {
 }
 
 async function main(): Promise<number> {
-  const opts = new Command('soak')
-    .option('--duration <s>', 'seconds of load', '300')
-    .option('--connections <n>', 'connections through the emulator', '16')
-    .option('--sessions <n>', 'signed-in sessions', '30')
-    .option('--replicas <n>', 'backend replicas (1 or 2)', '2')
-    .option(
-      '--bypass-rate <n>',
-      'req/s of forged tokens straight to the replicas (0: none)',
-      '20',
-    )
-    .option(
-      '--max-rss-growth <fraction>',
-      'allowed RSS growth from the end of the warm-up (60s) to the end, for runs of 180s or more',
-      '0.1',
-    )
-    .option('--max-rss-mb <mb>', 'RSS ceiling for each backend', '1200')
-    .option('--base-port <port>', 'emulator port; replicas on +7, +107', '7100')
-    .option('--postgres-port <port>', 'PostgreSQL port', '5433')
-    .option('--redis-port <port>', 'Redis port', '6380')
+  const opts = withPortOptions(
+    new Command('soak')
+      .option('--duration <s>', 'seconds of load', '300')
+      .option('--connections <n>', 'connections through the emulator', '16')
+      .option('--sessions <n>', 'signed-in sessions', '30')
+      .option('--replicas <n>', 'backend replicas (1 or 2)', '2')
+      .option(
+        '--bypass-rate <n>',
+        'req/s of forged tokens straight to the replicas (0: none)',
+        '20',
+      )
+      .option(
+        '--max-rss-growth <fraction>',
+        'allowed RSS growth from the end of the warm-up (60s) to the end, for runs of 180s or more',
+        '0.1',
+      )
+      .option('--max-rss-mb <mb>', 'RSS ceiling for each backend', '1200'),
+  )
     .parse(process.argv)
     .opts();
   const seconds = Number(opts.duration);
@@ -65,9 +68,7 @@ async function main(): Promise<number> {
   const topology = await startTopology({
     suite: 'soak',
     replicas: Number(opts.replicas),
-    basePort: Number(opts.basePort),
-    postgresPort: Number(opts.postgresPort),
-    redisPort: Number(opts.redisPort),
+    ...portsFromOptions(opts),
     log: line => out(`soak: ${line}`),
   });
   const { emulator, replicas } = topology;
