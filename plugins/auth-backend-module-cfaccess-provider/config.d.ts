@@ -52,7 +52,7 @@ export interface Config {
           enabled?: boolean;
           /** Timeout for the get-identity request, 100-60000. Default 3000. */
           timeoutMs?: number;
-          /** Identity cache TTL, 0-3600, never beyond the token's expiry. Default 300. */
+          /** Identity cache (and in-process memo) TTL, 0-3600, never beyond the token's expiry; 0 disables both. Default 300. */
           cacheTtlSeconds?: number;
         };
         /**
@@ -62,6 +62,7 @@ export interface Config {
         verifiedTokenCache?: {
           /**
            * Most tokens kept (least recently used go first), 0-1000000; 0 disables.
+           * Also bounds the in-process memo of identities (one per session).
            * Default 10000.
            * @visibility backend
            */

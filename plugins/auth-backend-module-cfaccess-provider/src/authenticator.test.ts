@@ -290,11 +290,43 @@ describe('createCloudflareAccessAuthenticator', () => {
         ['miss'],
         ['hit'],
       ]);
-      // A resolver changing its result does not change what the cache holds.
-      second.result.claims.email = 'mallory@example.com';
+      // Cached results are frozen: a resolver cannot change what the cache holds.
+      expect(Object.isFrozen(second.result.claims)).toBe(true);
+      expect(Object.isFrozen(second.result.claims.aud)).toBe(true);
+      expect(() => {
+        second.result.claims.email = 'mallory@example.com';
+      }).toThrow(TypeError);
+      expect(Object.isFrozen(first.result.claims)).toBe(true);
       const third = await authenticate(header(token));
       expect(third.result.claims.email).toBe('jane@example.com');
       expect(state.certsRequests).toBe(1);
+    });
+
+    it("answers a known session's identity from memory, frozen, without the cache service", async () => {
+      const { cache } = memoryCache();
+      const token = await mintToken(key, userClaims(clock));
+      const { authenticate } = setup({}, false, { cache });
+      const first = await authenticate(header(token));
+      const second = await authenticate(header(token));
+      expect(cache.get).toHaveBeenCalledTimes(1);
+      expect(state.identityRequests).toBe(1);
+      expect(second.result.cfIdentity).toBe(first.result.cfIdentity);
+      expect(Object.isFrozen(second.result.cfIdentity.groups)).toBe(true);
+      expect(second.providerInfo?.groups).toEqual(['Platform Team', 'SRE']);
+    });
+
+    it('memoises no identity with verifiedTokenCache.maxEntries 0', async () => {
+      const { cache } = memoryCache();
+      const token = await mintToken(key, userClaims(clock));
+      const { authenticate } = setup(
+        { verifiedTokenCache: { maxEntries: 0 } },
+        false,
+        { cache },
+      );
+      await authenticate(header(token));
+      await authenticate(header(token));
+      expect(cache.get).toHaveBeenCalledTimes(2);
+      expect(state.identityRequests).toBe(1);
     });
 
     it('caches service tokens too', async () => {

@@ -179,6 +179,8 @@ export function createCloudflareAccessAuthenticator(
             cache: options.cache,
             timeoutMs: cfg.identity.timeoutMs,
             cacheTtlMs: cfg.identity.cacheTtlMs,
+            // One identity per session; sized like the verified-token cache (0 disables both).
+            memoMaxEntries: cfg.verifiedTokenCache.maxEntries,
             logger: log,
             metrics,
             now,

@@ -4,6 +4,7 @@ import {
   cloudflareAccessRejectionReasons,
   isCloudflareAccessRejection,
   rejectionHint,
+  withoutStackTrace,
 } from './errors';
 
 describe('errors', () => {
@@ -29,5 +30,28 @@ describe('errors', () => {
     for (const reason of cloudflareAccessRejectionReasons) {
       expect(rejectionHint(reason)).toEqual(expect.any(String));
     }
+  });
+
+  it('builds rejections without a stack trace, keeping the cause and the limit', () => {
+    const cause = new Error('jose said no');
+    const limit = Error.stackTraceLimit;
+    const error = withoutStackTrace(
+      () =>
+        new CloudflareAccessAuthenticationError('bad_signature', 'x', {
+          cause,
+        }),
+    );
+    expect(error.stack).not.toMatch(/\n\s+at /);
+    expect(error.message).toMatch(
+      /bad_signature.*caused by Error: jose said no/,
+    );
+    expect(error.cause).toBe(cause);
+    expect(Error.stackTraceLimit).toBe(limit);
+    expect(() =>
+      withoutStackTrace(() => {
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    expect(Error.stackTraceLimit).toBe(limit);
   });
 });

@@ -120,6 +120,24 @@ export class CloudflareAccessKeysUnavailableError extends ServiceUnavailableErro
   }
 }
 
+/**
+ * Builds an error without capturing a stack trace. A rejected token is an
+ * expected outcome whose reason code says where it failed, and the stack
+ * (captured twice by Backstage's error base class) was about a sixth of the
+ * cost of rejecting a forged token. The `cause` keeps its own stack.
+ *
+ * @internal
+ */
+export function withoutStackTrace<T extends Error>(create: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return create();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 /** Either rejection error. @public */
 export type CloudflareAccessRejection =
   | CloudflareAccessAuthenticationError

@@ -34,13 +34,15 @@ describe('IdentityClient', () => {
     cache = memoryCache().cache,
     timeoutMs = 3000,
     maxInflight?: number,
+    memo: { memoMaxEntries?: number; cacheTtlMs?: number } = {},
   ) {
     return new IdentityClient({
       identityUrl: IDENTITY_URL,
       cache,
       timeoutMs,
       maxInflight,
-      cacheTtlMs: 300_000,
+      cacheTtlMs: memo.cacheTtlMs ?? 300_000,
+      memoMaxEntries: memo.memoMaxEntries,
       logger: new RateLimitedLogger({ warn } as any, 60_000, clock.now),
       metrics,
       now: clock.now,
@@ -83,7 +85,7 @@ describe('IdentityClient', () => {
     expect(metrics.identityCache).toHaveBeenCalledWith('hit');
     const [key] = [...store.keys()];
     expect(key).toBe(IdentityClient.cacheKey('user-1', 'nonce-1'));
-    expect(key).toMatch(/^cfaccess:identity:v1:[0-9a-f]{64}$/);
+    expect(key).toMatch(/^cfaccess:identity:v2:[0-9a-f]{64}$/);
     expect(key).not.toContain('header');
     expect(JSON.stringify([...store.values()])).not.toContain(
       'header.payload.signature',
@@ -196,5 +198,211 @@ describe('IdentityClient', () => {
     cache.get.mockRejectedValue(new Error('redis down'));
     cache.set.mockRejectedValue(new Error('redis down'));
     await expect(create(cache).getIdentity(request())).resolves.toBeDefined();
+  });
+
+  describe('cache format', () => {
+    it('stores the identity as a JSON string under a v2 key', async () => {
+      const { cache, store } = memoryCache();
+      const identity = await create(cache).getIdentity(request());
+      const key = IdentityClient.cacheKey('user-1', 'nonce-1');
+      expect(key.startsWith('cfaccess:identity:v2:')).toBe(true);
+      const value = store.get(key);
+      expect(typeof value).toBe('string');
+      expect(JSON.parse(value as string)).toEqual(identity);
+    });
+
+    it('serves a valid cached string without fetching', async () => {
+      const { cache, store } = memoryCache();
+      await create(cache).getIdentity(request());
+      const fresh = create(cache);
+      const identity = await fresh.getIdentity(request());
+      expect(state.identityRequests).toBe(1);
+      expect(identity?.groups.map(g => g.name)).toEqual([
+        'Platform Team',
+        'SRE',
+      ]);
+      expect(store.size).toBe(1);
+    });
+
+    it.each([
+      ['not JSON', '{"id":'],
+      ['a v1 object', { id: 'a', name: 'b', email: 'jane@example.com' }],
+      ['JSON null', 'null'],
+      ['a JSON array', '[]'],
+      [
+        'groups not a list',
+        JSON.stringify({
+          id: 'a',
+          name: 'b',
+          email: 'jane@example.com',
+          groups: 'x',
+        }),
+      ],
+      [
+        'a bad group',
+        JSON.stringify({
+          id: 'a',
+          name: 'b',
+          email: 'jane@example.com',
+          groups: [{ id: 1 }],
+        }),
+      ],
+      [
+        'a bad idp',
+        JSON.stringify({
+          id: 'a',
+          name: 'b',
+          email: 'jane@example.com',
+          groups: [],
+          idp: 'x',
+        }),
+      ],
+      [
+        'another email',
+        JSON.stringify({
+          id: 'a',
+          name: 'b',
+          email: 'mallory@example.com',
+          groups: [],
+        }),
+      ],
+    ])('treats %s in the cache as a miss', async (_, value) => {
+      const { cache, store } = memoryCache();
+      const key = IdentityClient.cacheKey('user-1', 'nonce-1');
+      store.set(key, value);
+      const identity = await create(cache).getIdentity(request());
+      expect(state.identityRequests).toBe(1);
+      expect(identity?.name).toBe('Jane Doe');
+      expect(metrics.identityCache).toHaveBeenCalledWith('miss');
+      expect(warn).toHaveBeenCalledWith(
+        expect.stringMatching(/not a valid identity/),
+        undefined,
+      );
+      // Overwritten with a good entry.
+      expect(JSON.parse(store.get(key) as string).name).toBe('Jane Doe');
+    });
+
+    it('never reads a v1 entry', async () => {
+      const { cache, store } = memoryCache();
+      const v1Key = IdentityClient.cacheKey('user-1', 'nonce-1').replace(
+        ':v2:',
+        ':v1:',
+      );
+      store.set(v1Key, {
+        id: 'old',
+        name: 'Old',
+        email: 'jane@example.com',
+        groups: [],
+      });
+      const identity = await create(cache).getIdentity(request());
+      expect(identity?.name).toBe('Jane Doe');
+      expect(state.identityRequests).toBe(1);
+    });
+  });
+
+  describe('in-process memo', () => {
+    const withMemo = (
+      cache = memoryCache().cache,
+      memo: { memoMaxEntries?: number; cacheTtlMs?: number } = {},
+    ) => create(cache, 3000, undefined, { memoMaxEntries: 100, ...memo });
+
+    it('answers a known session without reading the cache service', async () => {
+      const { cache } = memoryCache();
+      const client = withMemo(cache);
+      const first = await client.getIdentity(request());
+      const second = await client.getIdentity(request({ token: 'a.b.c' }));
+      expect(second).toBe(first);
+      expect(cache.get).toHaveBeenCalledTimes(1);
+      expect(state.identityRequests).toBe(1);
+      expect(metrics.identityCache.mock.calls).toEqual([['miss'], ['hit']]);
+    });
+
+    it('memoises what it read from the cache service', async () => {
+      const { cache } = memoryCache();
+      await create(cache).getIdentity(request());
+      const client = withMemo(cache);
+      await client.getIdentity(request());
+      await client.getIdentity(request());
+      expect(cache.get).toHaveBeenCalledTimes(2);
+      expect(state.identityRequests).toBe(1);
+    });
+
+    it('is bounded by memoMaxEntries', async () => {
+      const client = withMemo(undefined, { memoMaxEntries: 2 });
+      for (const nonce of ['n1', 'n2', 'n3']) {
+        await client.getIdentity(request({ identityNonce: nonce }));
+      }
+      expect(client.memoSize).toBe(2);
+    });
+
+    it('is off without memoMaxEntries', async () => {
+      const { cache } = memoryCache();
+      const client = create(cache);
+      await client.getIdentity(request());
+      await client.getIdentity(request());
+      expect(client.memoSize).toBe(0);
+      expect(cache.get).toHaveBeenCalledTimes(2);
+    });
+
+    it('never serves an entry past identity.cacheTtl', async () => {
+      const { cache } = memoryCache();
+      const client = withMemo(cache, { cacheTtlMs: 10_000 });
+      await client.getIdentity(request());
+      clock.ms += 9_999;
+      await client.getIdentity(request());
+      expect(cache.get).toHaveBeenCalledTimes(1);
+      clock.ms += 1;
+      await client.getIdentity(request());
+      expect(cache.get).toHaveBeenCalledTimes(2);
+    });
+
+    it("never serves an entry past the token's exp", async () => {
+      const { cache } = memoryCache();
+      const client = withMemo(cache);
+      const exp = clock.seconds + 5;
+      await client.getIdentity(request({ exp }));
+      clock.ms += 4_999;
+      await client.getIdentity(request({ exp }));
+      expect(cache.get).toHaveBeenCalledTimes(1);
+      clock.ms += 1;
+      await client.getIdentity(request({ exp }));
+      expect(cache.get).toHaveBeenCalledTimes(2);
+    });
+
+    it('memoises nothing when caching is off (cacheTtl 0)', async () => {
+      const client = withMemo(undefined, { cacheTtlMs: 0 });
+      await client.getIdentity(request());
+      await client.getIdentity(request());
+      expect(client.memoSize).toBe(0);
+      expect(state.identityRequests).toBe(2);
+    });
+
+    it('never memoises a failure', async () => {
+      state.identityStatus = 502;
+      const client = withMemo();
+      await expect(client.getIdentity(request())).resolves.toBeUndefined();
+      expect(client.memoSize).toBe(0);
+      state.identityStatus = 200;
+      await expect(client.getIdentity(request())).resolves.toMatchObject({
+        name: 'Jane Doe',
+      });
+      expect(state.identityRequests).toBe(2);
+    });
+
+    it('hands out identities callers cannot change', async () => {
+      const client = withMemo();
+      const first = await client.getIdentity(request());
+      expect(Object.isFrozen(first)).toBe(true);
+      expect(Object.isFrozen(first!.groups[0])).toBe(true);
+      expect(() => {
+        first!.groups.push({ id: 'admins', name: 'admins', email: '' });
+      }).toThrow(TypeError);
+      expect(() => {
+        (first as any).name = 'Mallory';
+      }).toThrow(TypeError);
+      const second = await client.getIdentity(request());
+      expect(second?.name).toBe('Jane Doe');
+      expect(second?.groups).toHaveLength(2);
+    });
   });
 });

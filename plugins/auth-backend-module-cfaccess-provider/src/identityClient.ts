@@ -1,9 +1,12 @@
-import { createHash } from 'node:crypto';
 import { CacheService } from '@backstage/backend-plugin-api';
 import { JsonObject } from '@backstage/types';
+import { deepFreeze } from './deepFreeze';
 import { normalizeAccessGroups } from './groups';
+import { IdentityMemo } from './identityMemo';
 import { CfAccessMetrics } from './metrics';
 import { RateLimitedLogger } from './rateLimitedLogger';
+import { sha256 } from './sha256';
+import { withTimeout } from './timeout';
 import { CloudflareAccessIdentityProfile } from './types';
 
 export type IdentityClientOptions = {
@@ -18,6 +21,8 @@ export type IdentityClientOptions = {
   fetch?: typeof fetch;
   /** Most lookups shared in flight at once; beyond it requests are not deduplicated. */
   maxInflight?: number;
+  /** Most identities memoised in this process (see IdentityMemo); 0 or unset: none. */
+  memoMaxEntries?: number;
 };
 
 export const DEFAULT_MAX_INFLIGHT = 10_000;
@@ -32,18 +37,25 @@ export type IdentityRequest = {
   exp: number;
 };
 
-const CACHE_PREFIX = 'cfaccess:identity:v1:';
+// v2: the value is a JSON string (v1 stored an object). A new prefix, so v1
+// entries are never read as v2.
+const CACHE_PREFIX = 'cfaccess:identity:v2:';
 
 /**
  * Fetches the user's identity from `<team domain>/cdn-cgi/access/get-identity`
- * and caches it in Backstage's CacheService (shared between replicas).
+ * and caches it in Backstage's CacheService (shared between replicas), with a
+ * per-process memo in front (IdentityMemo).
  *
  * Cache key: SHA-256 of sub and identity_nonce, never the token; a new login
- * gets a new nonce and so a fresh fetch. Failures are not cached and return
- * `undefined`, and the caller carries on with the token's claims.
+ * gets a new nonce and so a fresh fetch. The value is the identity as a JSON
+ * string: Backstage's in-memory store keeps objects as live object graphs,
+ * about twice the heap. Failures are not cached and return `undefined`, and
+ * the caller carries on with the token's claims. Returned identities are
+ * frozen.
  *
- * Per-process state is bounded: the single-flight map holds only lookups in
- * flight (each ends within the timeout) and never more than `maxInflight`.
+ * Per-process state is bounded: the memo by `memoMaxEntries`, and the
+ * single-flight map holds only lookups in flight (each ends within the
+ * timeout) and never more than `maxInflight`.
  */
 export class IdentityClient {
   private readonly inflight = new Map<
@@ -52,17 +64,21 @@ export class IdentityClient {
   >();
   private readonly now: () => number;
   private readonly fetchImpl: typeof fetch;
+  private readonly memo: IdentityMemo;
 
   constructor(private readonly options: IdentityClientOptions) {
     this.now = options.now ?? Date.now;
     this.fetchImpl = options.fetch ?? ((...args) => fetch(...args));
+    this.memo = new IdentityMemo(options.memoMaxEntries ?? 0);
   }
 
   static cacheKey(sub: string, identityNonce: string): string {
-    return (
-      CACHE_PREFIX +
-      createHash('sha256').update(`${sub}\n${identityNonce}`).digest('hex')
-    );
+    return CACHE_PREFIX + sha256(`${sub}\n${identityNonce}`, 'hex');
+  }
+
+  /** Identities memoised in this process (for tests and diagnostics). */
+  get memoSize(): number {
+    return this.memo.size;
   }
 
   async getIdentity(
@@ -70,9 +86,15 @@ export class IdentityClient {
   ): Promise<CloudflareAccessIdentityProfile | undefined> {
     // Without a nonce there is nothing safe to key on: fetch, do not cache.
     if (!request.identityNonce) {
-      return this.fetchIdentity(request);
+      const identity = await this.fetchIdentity(request);
+      return identity && deepFreeze(identity);
     }
     const key = IdentityClient.cacheKey(request.sub, request.identityNonce);
+    const memoised = this.memo.get(key, this.now());
+    if (memoised) {
+      this.options.metrics.identityCache('hit');
+      return memoised;
+    }
     const existing = this.inflight.get(key);
     if (existing) {
       return existing;
@@ -94,26 +116,25 @@ export class IdentityClient {
     key: string,
     request: IdentityRequest,
   ): Promise<CloudflareAccessIdentityProfile | undefined> {
-    const { cache, metrics, logger, cacheTtlMs } = this.options;
-    try {
-      const cached = await cache.get<JsonObject>(key);
-      if (cached && typeof cached === 'object') {
-        metrics.identityCache('hit');
-        return cached as unknown as CloudflareAccessIdentityProfile;
-      }
-    } catch (error) {
-      logger.warn(
-        'identity-cache-get',
-        `Identity cache read failed, fetching instead: ${errorMessage(error)}`,
-      );
+    const { metrics, logger } = this.options;
+    const cached = await this.readCache(key, request);
+    if (cached) {
+      metrics.identityCache('hit');
+      return this.memo.set(key, cached, this.deadline(request), this.now());
     }
     metrics.identityCache('miss');
 
-    const identity = await this.fetchIdentity(request);
-    const ttl = Math.min(cacheTtlMs, request.exp * 1000 - this.now());
-    if (identity && ttl > 0) {
+    const fetched = await this.fetchIdentity(request);
+    if (!fetched) {
+      // Failures are never cached nor memoised.
+      return undefined;
+    }
+    const deadline = this.deadline(request);
+    const identity = this.memo.set(key, fetched, deadline, this.now());
+    const ttl = deadline - this.now();
+    if (ttl > 0) {
       try {
-        await cache.set(key, identity as unknown as JsonObject, { ttl });
+        await this.options.cache.set(key, JSON.stringify(identity), { ttl });
       } catch (error) {
         logger.warn(
           'identity-cache-set',
@@ -124,24 +145,61 @@ export class IdentityClient {
     return identity;
   }
 
+  /** Caching ends after cacheTtlMs from now, and never after the token expires. */
+  private deadline(request: IdentityRequest): number {
+    return Math.min(this.now() + this.options.cacheTtlMs, request.exp * 1000);
+  }
+
+  /** The cached identity, or undefined for a miss, a read error or an unusable entry. */
+  private async readCache(
+    key: string,
+    request: IdentityRequest,
+  ): Promise<CloudflareAccessIdentityProfile | undefined> {
+    const { cache, logger } = this.options;
+    let value: unknown;
+    try {
+      value = await cache.get(key);
+    } catch (error) {
+      logger.warn(
+        'identity-cache-get',
+        `Identity cache read failed, fetching instead: ${errorMessage(error)}`,
+      );
+      return undefined;
+    }
+    if (value === undefined) {
+      return undefined;
+    }
+    const identity = parseCachedIdentity(value, request.email);
+    if (!identity) {
+      logger.warn(
+        'identity-cache-invalid',
+        'Identity cache entry is not a valid identity, fetching instead',
+      );
+    }
+    return identity;
+  }
+
   private async fetchIdentity(
     request: IdentityRequest,
   ): Promise<CloudflareAccessIdentityProfile | undefined> {
     const { identityUrl, timeoutMs, metrics, logger } = this.options;
     try {
-      const res = await this.fetchImpl(identityUrl, {
-        headers: {
-          accept: 'application/json',
-          cookie: `CF_Authorization=${request.token}`,
-        },
-        // An expired Access session answers with a redirect to the login page.
-        redirect: 'manual',
-        signal: AbortSignal.timeout(timeoutMs),
+      // The timeout covers the request and reading the body.
+      const body = await withTimeout(timeoutMs, async signal => {
+        const res = await this.fetchImpl(identityUrl, {
+          headers: {
+            accept: 'application/json',
+            cookie: `CF_Authorization=${request.token}`,
+          },
+          // An expired Access session answers with a redirect to the login page.
+          redirect: 'manual',
+          signal,
+        });
+        if (res.status !== 200) {
+          throw new Error(`get-identity answered HTTP ${res.status}`);
+        }
+        return (await res.json()) as unknown;
       });
-      if (res.status !== 200) {
-        throw new Error(`get-identity answered HTTP ${res.status}`);
-      }
-      const body = (await res.json()) as unknown;
       const identity = parseIdentity(body, request);
       metrics.identityFetch('success');
       return identity;
@@ -190,6 +248,56 @@ function parseIdentity(
     }),
     ...(isJsonObject(b.custom) ? { custom: b.custom } : {}),
   };
+}
+
+/**
+ * Reads a cached identity defensively: anything but the JSON string of an
+ * identity for this email (corrupt, truncated, another format) is a miss.
+ */
+export function parseCachedIdentity(
+  value: unknown,
+  email: string,
+): CloudflareAccessIdentityProfile | undefined {
+  if (typeof value !== 'string') {
+    return undefined;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+  if (!isIdentityProfile(parsed) || parsed.email !== email) {
+    return undefined;
+  }
+  return parsed;
+}
+
+const isString = (value: unknown): value is string => typeof value === 'string';
+
+function isIdentityProfile(
+  value: unknown,
+): value is CloudflareAccessIdentityProfile {
+  if (!isJsonObject(value)) {
+    return false;
+  }
+  const { id, name, email, groups, idp, custom } = value;
+  return (
+    isString(id) &&
+    isString(name) &&
+    isString(email) &&
+    Array.isArray(groups) &&
+    groups.every(
+      g =>
+        isJsonObject(g) &&
+        isString(g.id) &&
+        isString(g.name) &&
+        isString(g.email),
+    ) &&
+    (idp === undefined ||
+      (isJsonObject(idp) && isString(idp.id) && isString(idp.type))) &&
+    (custom === undefined || isJsonObject(custom))
+  );
 }
 
 function isJsonObject(value: unknown): value is JsonObject {

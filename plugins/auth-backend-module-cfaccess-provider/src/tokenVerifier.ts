@@ -10,8 +10,10 @@ import { CfAccessConfig } from './config';
 import {
   CloudflareAccessAuthenticationError,
   CloudflareAccessRejectionReason,
+  withoutStackTrace,
 } from './errors';
 import { KeyCache } from './keyCache';
+import { deepFreeze } from './deepFreeze';
 import { CfAccessMetrics } from './metrics';
 import { CloudflareAccessClaims } from './types';
 import { VerifiedTokenCache } from './verifiedTokenCache';
@@ -46,7 +48,10 @@ const reject = (
   reason: CloudflareAccessRejectionReason,
   detail: string,
   options?: { subject?: string; cause?: unknown },
-) => new CloudflareAccessAuthenticationError(reason, detail, options);
+) =>
+  withoutStackTrace(
+    () => new CloudflareAccessAuthenticationError(reason, detail, options),
+  );
 
 // A signed exp/nbf may lie outside the Date range (e.g. 1e308): describe it rather than throw a RangeError.
 const isoTime = (seconds: unknown) => {
@@ -142,7 +147,8 @@ export class TokenVerifier {
       throw mapJoseError(error, config);
     }
 
-    const verified = this.classify(payload);
+    // Frozen before it is cached, so no caller can change what a hit returns.
+    const verified = deepFreeze(this.classify(payload));
     // Only successes are remembered; the verification time is taken afresh.
     this.options.verifiedTokens?.set(
       token,
@@ -180,8 +186,8 @@ export class TokenVerifier {
       const lookup = await keyCache.getKey(entry.kid);
       if (lookup.key === entry.key) {
         metrics?.verifiedTokenCache?.('hit');
-        // A copy, so a resolver changing its result cannot change the cache.
-        return structuredClone(entry.verified);
+        // Frozen when cached: no copy needed, callers cannot change it.
+        return entry.verified;
       }
       // The kid is gone or now names another key: verify from scratch.
       cache.delete(token);

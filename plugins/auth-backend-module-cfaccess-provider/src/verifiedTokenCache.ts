@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { sha256 } from './sha256';
 
 /** The time claims a cached verification is checked against on every hit. */
 export type TimeClaims = { exp: number; nbf: number };
@@ -71,7 +71,7 @@ export class VerifiedTokenCache<T extends { claims: TimeClaims }> {
   }
 
   static keyFor(token: string): string {
-    return createHash('sha256').update(token).digest('base64url');
+    return sha256(token, 'base64url');
   }
 
   get(token: string, nowMs: number): CachedVerification<T> | undefined {
