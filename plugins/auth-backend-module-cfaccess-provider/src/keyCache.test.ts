@@ -4,37 +4,26 @@ import { KeyCache } from './keyCache';
 import { RateLimitedLogger } from './rateLimitedLogger';
 import {
   CERTS_URL,
-  createAccessServer,
-  createTestKey,
+  useAccessServerWithTwoKeys,
   mockMetrics,
   TestClock,
   TestKey,
 } from './__testUtils__/fixtures';
 
-const { server, state } = createAccessServer();
-
 describe('KeyCache', () => {
+  const access = useAccessServerWithTwoKeys();
+  const { server, state } = access;
   let keyA: TestKey;
   let keyB: TestKey;
   let clock: TestClock;
   let warn: jest.Mock;
   let metrics: ReturnType<typeof mockMetrics>;
 
-  beforeAll(async () => {
-    server.listen({ onUnhandledRequest: 'error' });
-    keyA = await createTestKey('kid-a');
-    keyB = await createTestKey('kid-b');
-  });
-  afterAll(() => server.close());
   beforeEach(() => {
-    clock = new TestClock();
-    state.jwks = [keyA.publicJwk];
-    state.certsStatus = 200;
-    state.certsRequests = 0;
+    ({ keyA, keyB, clock } = access);
     warn = jest.fn();
     metrics = mockMetrics();
   });
-  afterEach(() => server.resetHandlers());
 
   function createCache(overrides: Partial<{ timeoutMs: number }> = {}) {
     return new KeyCache({

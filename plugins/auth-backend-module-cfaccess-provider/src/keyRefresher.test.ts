@@ -3,34 +3,24 @@ import { KeyRefresher, unrefTimer } from './keyRefresher';
 import { RateLimitedLogger } from './rateLimitedLogger';
 import {
   CERTS_URL,
-  createAccessServer,
-  createTestKey,
+  useAccessServerWithTwoKeys,
   mockMetrics,
   manualTimers,
   TestClock,
   TestKey,
 } from './__testUtils__/fixtures';
 
-const { server, state } = createAccessServer();
-
 describe('KeyRefresher', () => {
+  const access = useAccessServerWithTwoKeys();
+  const { state } = access;
   let keyA: TestKey;
   let keyB: TestKey;
   let clock: TestClock;
   let warn: jest.Mock;
   let timers: ReturnType<typeof manualTimers>;
 
-  beforeAll(async () => {
-    server.listen({ onUnhandledRequest: 'error' });
-    keyA = await createTestKey('kid-a');
-    keyB = await createTestKey('kid-b');
-  });
-  afterAll(() => server.close());
   beforeEach(() => {
-    clock = new TestClock();
-    state.jwks = [keyA.publicJwk];
-    state.certsStatus = 200;
-    state.certsRequests = 0;
+    ({ keyA, keyB, clock } = access);
     warn = jest.fn();
     timers = manualTimers(clock.now);
   });

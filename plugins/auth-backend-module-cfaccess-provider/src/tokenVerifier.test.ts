@@ -6,8 +6,7 @@ import { TokenVerifier } from './tokenVerifier';
 import {
   AUD,
   CERTS_URL,
-  createAccessServer,
-  createTestKey,
+  useAccessServerWithTwoKeys,
   mintToken,
   mockMetrics,
   OTHER_AUD,
@@ -20,24 +19,15 @@ import {
   userClaims,
 } from './__testUtils__/fixtures';
 
-const { server, state } = createAccessServer();
-
 describe('TokenVerifier', () => {
+  const access = useAccessServerWithTwoKeys();
+  const { state } = access;
   let keyA: TestKey;
   let keyB: TestKey;
   let clock: TestClock;
 
-  beforeAll(async () => {
-    server.listen({ onUnhandledRequest: 'error' });
-    keyA = await createTestKey('kid-a');
-    keyB = await createTestKey('kid-b');
-  });
-  afterAll(() => server.close());
   beforeEach(() => {
-    clock = new TestClock();
-    state.jwks = [keyA.publicJwk];
-    state.certsStatus = 200;
-    state.certsRequests = 0;
+    ({ keyA, keyB, clock } = access);
   });
 
   function createVerifier(extra: Record<string, unknown> = {}) {

@@ -136,6 +136,35 @@ export function createAccessServer() {
   return { server, state };
 }
 
+/**
+ * The msw Access double with two signing keys, registered as jest hooks: certs serves only kid-a and every
+ * test starts at T0 with fresh counters. Read the fields inside tests or hooks, not at declaration.
+ */
+export function useAccessServerWithTwoKeys() {
+  const { server, state } = createAccessServer();
+  const access = { server, state } as {
+    server: typeof server;
+    state: typeof state;
+    keyA: TestKey;
+    keyB: TestKey;
+    clock: TestClock;
+  };
+  beforeAll(async () => {
+    server.listen({ onUnhandledRequest: 'error' });
+    access.keyA = await createTestKey('kid-a');
+    access.keyB = await createTestKey('kid-b');
+  });
+  afterAll(() => server.close());
+  afterEach(() => server.resetHandlers());
+  beforeEach(() => {
+    access.clock = new TestClock();
+    state.jwks = [access.keyA.publicJwk];
+    state.certsStatus = 200;
+    state.certsRequests = 0;
+  });
+  return access;
+}
+
 export function mockMetrics(): jest.Mocked<Required<CfAccessMetrics>> {
   return {
     authentication: jest.fn(),
