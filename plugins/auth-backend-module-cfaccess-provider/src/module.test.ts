@@ -14,6 +14,7 @@ import {
   closeAuthDatabaseOnShutdown,
   createAccessServer,
   createTestKey,
+  errorUnlessLoopback,
   mintToken,
   SERVICE_CLIENT_ID,
   serviceClaims,
@@ -63,21 +64,26 @@ function baseConfig(providerConfig: Record<string, unknown>) {
   });
 }
 
+const emailResolver = {
+  signIn: {
+    resolvers: [{ resolver: 'emailMatchingUserEntityProfileEmail' }],
+  },
+};
+
+/** GET /refresh as Cloudflare forwards it: the token in the assertion header (none when omitted). */
+function refresh(backend: { server: any }, token?: string) {
+  const req = request(backend.server).get('/api/auth/cfaccess/refresh');
+  return token ? req.set('cf-access-jwt-assertion', token) : req;
+}
+
 describe('auth backend with the cfaccess module', () => {
   let key: TestKey;
   // Tokens are minted against real time here: the backend uses the real clock.
   const clock = new TestClock();
 
   beforeAll(async () => {
-    server.listen({
-      // supertest talks to the local test backend; everything else is mocked.
-      onUnhandledRequest(req, print) {
-        const { hostname } = new URL(req.url);
-        if (hostname !== '127.0.0.1' && hostname !== 'localhost') {
-          print.error();
-        }
-      },
-    });
+    // supertest talks to the local test backend; everything else is mocked.
+    server.listen({ onUnhandledRequest: errorUnlessLoopback });
     key = await createTestKey('kid-a');
   });
   afterAll(() => server.close());
@@ -101,16 +107,10 @@ describe('auth backend with the cfaccess module', () => {
   }
 
   it('signs a user in through /api/auth/cfaccess/refresh', async () => {
-    const backend = await start([cfaccessModule], {
-      signIn: {
-        resolvers: [{ resolver: 'emailMatchingUserEntityProfileEmail' }],
-      },
-    });
+    const backend = await start([cfaccessModule], emailResolver);
     try {
       const token = await mintToken(key, userClaims(clock));
-      const res = await request(backend.server)
-        .get('/api/auth/cfaccess/refresh')
-        .set('cf-access-jwt-assertion', token);
+      const res = await refresh(backend, token);
       expect(res.status).toBe(200);
       expect(res.body.backstageIdentity.identity).toMatchObject({
         userEntityRef: 'user:default/jane',
@@ -137,15 +137,6 @@ describe('auth backend with the cfaccess module', () => {
   describe('keys fetched at startup and refreshed in the background', () => {
     let starts: jest.SpyInstance;
     let stops: jest.SpyInstance;
-    const resolvers = {
-      signIn: {
-        resolvers: [{ resolver: 'emailMatchingUserEntityProfileEmail' }],
-      },
-    };
-    const refresh = (backend: { server: any }, token: string) =>
-      request(backend.server)
-        .get('/api/auth/cfaccess/refresh')
-        .set('cf-access-jwt-assertion', token);
 
     beforeEach(() => {
       starts = jest.spyOn(KeyRefresher.prototype, 'start');
@@ -159,7 +150,7 @@ describe('auth backend with the cfaccess module', () => {
     });
 
     it('costs a new session one get-identity request, a known session none, a forged token none', async () => {
-      const backend = await start([cfaccessModule], resolvers);
+      const backend = await start([cfaccessModule], emailResolver);
       try {
         // The startup fetch runs without holding startup up; wait for it here.
         expect(starts).toHaveBeenCalledTimes(1);
@@ -193,7 +184,7 @@ describe('auth backend with the cfaccess module', () => {
 
     it('starts when certs is unreachable, and stops its retries on shutdown', async () => {
       state.certsStatus = 500;
-      const backend = await start([cfaccessModule], resolvers);
+      const backend = await start([cfaccessModule], emailResolver);
       try {
         await starts.mock.results[0].value;
         expect(state.certsRequests).toBe(1);
@@ -207,33 +198,23 @@ describe('auth backend with the cfaccess module', () => {
   });
 
   it('answers 401 with the reason code for bad tokens and 503 without keys', async () => {
-    const backend = await start([cfaccessModule], {
-      signIn: {
-        resolvers: [{ resolver: 'emailMatchingUserEntityProfileEmail' }],
-      },
-    });
+    const backend = await start([cfaccessModule], emailResolver);
     try {
-      const missing = await request(backend.server).get(
-        '/api/auth/cfaccess/refresh',
-      );
+      const missing = await refresh(backend);
       expect(missing.status).toBe(401);
       expect(missing.body.error.message).toContain('(missing_token)');
 
-      const expired = await request(backend.server)
-        .get('/api/auth/cfaccess/refresh')
-        .set(
-          'cf-access-jwt-assertion',
-          await mintToken(key, userClaims(clock, { exp: clock.seconds - 600 })),
-        );
+      const expired = await refresh(
+        backend,
+        await mintToken(key, userClaims(clock, { exp: clock.seconds - 600 })),
+      );
       expect(expired.status).toBe(401);
       expect(expired.body.error.message).toContain('(expired)');
 
-      const wrongAud = await request(backend.server)
-        .get('/api/auth/cfaccess/refresh')
-        .set(
-          'cf-access-jwt-assertion',
-          await mintToken(key, userClaims(clock, { aud: ['nope'] })),
-        );
+      const wrongAud = await refresh(
+        backend,
+        await mintToken(key, userClaims(clock, { aud: ['nope'] })),
+      );
       expect(wrongAud.status).toBe(401);
       expect(wrongAud.body.error.message).toContain('(wrong_audience)');
     } finally {
@@ -243,18 +224,12 @@ describe('auth backend with the cfaccess module', () => {
 
   it('answers 503 keys_unavailable when certs cannot be fetched', async () => {
     state.certsStatus = 500;
-    const backend = await start([cfaccessModule], {
-      signIn: {
-        resolvers: [{ resolver: 'emailMatchingUserEntityProfileEmail' }],
-      },
-    });
+    const backend = await start([cfaccessModule], emailResolver);
     try {
-      const res = await request(backend.server)
-        .get('/api/auth/cfaccess/refresh')
-        .set(
-          'cf-access-jwt-assertion',
-          await mintToken(key, userClaims(clock)),
-        );
+      const res = await refresh(
+        backend,
+        await mintToken(key, userClaims(clock)),
+      );
       expect(res.status).toBe(503);
       expect(res.body.error.message).toContain('(keys_unavailable)');
     } finally {
@@ -273,40 +248,27 @@ describe('auth backend with the cfaccess module', () => {
     });
     try {
       const token = await mintToken(key, serviceClaims(clock));
-      const res = await request(backend.server)
-        .get('/api/auth/cfaccess/refresh')
-        .set('cf-access-jwt-assertion', token);
+      const res = await refresh(backend, token);
       expect(res.status).toBe(200);
       expect(res.body.backstageIdentity.identity.userEntityRef).toBe(
         'user:default/ci-bot',
       );
-      const unknown = await request(backend.server)
-        .get('/api/auth/cfaccess/refresh')
-        .set(
-          'cf-access-jwt-assertion',
-          await mintToken(
-            key,
-            serviceClaims(clock, { common_name: 'x.access' }),
-          ),
-        );
+      const unknown = await refresh(
+        backend,
+        await mintToken(key, serviceClaims(clock, { common_name: 'x.access' })),
+      );
       expect(unknown.status).toBe(401);
       expect(unknown.body.error.message).toContain('(unknown_service_token)');
     } finally {
       await backend.stop();
     }
 
-    const userOnly = await start([cfaccessModule], {
-      signIn: {
-        resolvers: [{ resolver: 'emailMatchingUserEntityProfileEmail' }],
-      },
-    });
+    const userOnly = await start([cfaccessModule], emailResolver);
     try {
-      const res = await request(userOnly.server)
-        .get('/api/auth/cfaccess/refresh')
-        .set(
-          'cf-access-jwt-assertion',
-          await mintToken(key, serviceClaims(clock)),
-        );
+      const res = await refresh(
+        userOnly,
+        await mintToken(key, serviceClaims(clock)),
+      );
       expect(res.status).not.toBe(200);
       expect(res.body.backstageIdentity).toBeUndefined();
     } finally {
@@ -350,12 +312,10 @@ describe('auth backend with the cfaccess module', () => {
     });
     const backend = await start([customAuth]);
     try {
-      const res = await request(backend.server)
-        .get('/api/auth/cfaccess/refresh')
-        .set(
-          'cf-access-jwt-assertion',
-          await mintToken(key, userClaims(clock)),
-        );
+      const res = await refresh(
+        backend,
+        await mintToken(key, userClaims(clock)),
+      );
       expect(res.status).toBe(200);
       expect(res.body.backstageIdentity.identity.userEntityRef).toBe(
         'user:default/jane',
@@ -372,12 +332,10 @@ describe('auth backend with the cfaccess module', () => {
       },
     });
     try {
-      const res = await request(backend.server)
-        .get('/api/auth/cfaccess/refresh')
-        .set(
-          'cf-access-jwt-assertion',
-          await mintToken(key, userClaims(clock)),
-        );
+      const res = await refresh(
+        backend,
+        await mintToken(key, userClaims(clock)),
+      );
       expect(res.status).toBe(200);
       expect(res.body.backstageIdentity.identity.ownershipEntityRefs).toEqual(
         expect.arrayContaining([
@@ -388,12 +346,10 @@ describe('auth backend with the cfaccess module', () => {
       );
 
       state.identityStatus = 500;
-      const degraded = await request(backend.server)
-        .get('/api/auth/cfaccess/refresh')
-        .set(
-          'cf-access-jwt-assertion',
-          await mintToken(key, userClaims(clock, { identity_nonce: 'other' })),
-        );
+      const degraded = await refresh(
+        backend,
+        await mintToken(key, userClaims(clock, { identity_nonce: 'other' })),
+      );
       expect(degraded.status).toBe(503);
     } finally {
       await backend.stop();

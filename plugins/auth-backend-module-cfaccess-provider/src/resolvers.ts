@@ -90,19 +90,21 @@ function userEmail(
 }
 
 /**
- * Signs in as the catalog user found by `query`; with a `fallbackRef` (only
- * when `dangerouslyAllowSignInWithoutUserInCatalog` is set) a missing user
- * still gets a token for that ref.
+ * Signs in as the catalog user found by `query`. Only when the resolver's
+ * `dangerouslyAllowSignInWithoutUserInCatalog` is set does a missing user
+ * still get a token, for `fallbackRef`.
  */
 function signInWithCatalogUser(
   ctx: AuthResolverContext,
   query: Parameters<AuthResolverContext['signInWithCatalogUser']>[0],
-  fallbackRef?: string | { name: string },
+  options: { dangerouslyAllowSignInWithoutUserInCatalog?: boolean },
+  fallbackRef: string | { name: string },
 ) {
   return ctx.signInWithCatalogUser(query, {
-    dangerousEntityRefFallback: fallbackRef
-      ? { entityRef: fallbackRef }
-      : undefined,
+    dangerousEntityRefFallback:
+      options.dangerouslyAllowSignInWithoutUserInCatalog
+        ? { entityRef: fallbackRef }
+        : undefined,
   });
 }
 
@@ -134,9 +136,8 @@ export namespace cloudflareAccessSignInResolvers {
         return signInWithCatalogUser(
           ctx,
           { filter: { 'spec.profile.email': email } },
-          options.dangerouslyAllowSignInWithoutUserInCatalog
-            ? { name: email }
-            : undefined,
+          options,
+          { name: email },
         );
       };
     },
@@ -158,9 +159,8 @@ export namespace cloudflareAccessSignInResolvers {
         return signInWithCatalogUser(
           ctx,
           { entityRef: { name: localPart } },
-          options.dangerouslyAllowSignInWithoutUserInCatalog
-            ? { name: localPart }
-            : undefined,
+          options,
+          { name: localPart },
         );
       };
     },
@@ -193,17 +193,15 @@ export namespace cloudflareAccessSignInResolvers {
           return signInWithCatalogUser(
             ctx,
             { entityRef: ref },
-            options.dangerouslyAllowSignInWithoutUserInCatalog
-              ? stringifyEntityRef(ref)
-              : undefined,
+            options,
+            stringifyEntityRef(ref),
           );
         }
         return signInWithCatalogUser(
           ctx,
           { filter: { 'spec.profile.email': subject } },
-          options.dangerouslyAllowSignInWithoutUserInCatalog
-            ? { name: subject }
-            : undefined,
+          options,
+          { name: subject },
         );
       };
     },

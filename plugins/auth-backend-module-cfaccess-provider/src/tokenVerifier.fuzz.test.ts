@@ -33,6 +33,7 @@ import {
   closeAuthDatabaseOnShutdown,
   createAccessServer,
   createTestKey,
+  errorUnlessLoopback,
   memoryCache,
   mockMetrics,
   OTHER_AUD,
@@ -358,15 +359,8 @@ describe('TokenVerifier fuzzing', () => {
   let serviceToken: string;
 
   beforeAll(async () => {
-    server.listen({
-      // supertest talks to the local test backend; everything else is mocked.
-      onUnhandledRequest(req, print) {
-        const { hostname } = new URL(req.url);
-        if (hostname !== '127.0.0.1' && hostname !== 'localhost') {
-          print.error();
-        }
-      },
-    });
+    // supertest talks to the local test backend; everything else is mocked.
+    server.listen({ onUnhandledRequest: errorUnlessLoopback });
     keyA = await createTestKey('kid-a');
     keyB = await createTestKey('kid-b');
     state.jwks = [keyA.publicJwk];

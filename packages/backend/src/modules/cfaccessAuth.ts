@@ -38,15 +38,18 @@ export const cfaccessAuthModule = createBackendModule({
         providers: authProvidersExtensionPoint,
         cache: coreServices.cache,
         logger: coreServices.logger,
+        lifecycle: coreServices.lifecycle,
       },
-      async init({ providers, cache, logger }) {
+      async init({ providers, cache, logger, lifecycle }) {
         providers.registerProvider({
           providerId: 'cfaccess',
           factory: createProxyAuthProviderFactory({
             authenticator: createCloudflareAccessAuthenticator({
               cache,
               logger,
+              // Keys fetched at startup and kept fresh in the background; the refresh stops on shutdown.
               prefetchKeys: true,
+              lifecycle,
             }),
             async signInResolver(info, ctx) {
               const { result } = info;

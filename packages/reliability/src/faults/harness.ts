@@ -170,8 +170,9 @@ function exampleStyleModule(clock?: OffsetClock) {
           providers: authProvidersExtensionPoint,
           cache: coreServices.cache,
           logger: coreServices.logger,
+          lifecycle: coreServices.lifecycle,
         },
-        async init({ providers, cache, logger }) {
+        async init({ providers, cache, logger, lifecycle }) {
           providers.registerProvider({
             providerId: 'cfaccess',
             factory: createProxyAuthProviderFactory({
@@ -179,6 +180,7 @@ function exampleStyleModule(clock?: OffsetClock) {
                 cache,
                 logger,
                 prefetchKeys: true,
+                lifecycle,
                 ...(clock && { now: clock.now }),
               }),
               async signInResolver({ result }, ctx) {

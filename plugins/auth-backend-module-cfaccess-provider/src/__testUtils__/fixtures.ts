@@ -165,6 +165,20 @@ export function useAccessServerWithTwoKeys() {
   return access;
 }
 
+/**
+ * msw's `onUnhandledRequest` for tests that also call a local test backend with supertest: loopback
+ * requests pass through, anything else unmocked is an error.
+ */
+export function errorUnlessLoopback(
+  req: Request,
+  print: { error(): void },
+): void {
+  const { hostname } = new URL(req.url);
+  if (hostname !== '127.0.0.1' && hostname !== 'localhost') {
+    print.error();
+  }
+}
+
 export function mockMetrics(): jest.Mocked<Required<CfAccessMetrics>> {
   return {
     authentication: jest.fn(),
