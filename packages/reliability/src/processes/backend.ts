@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { type Child, startChild } from './child';
+import { type Child, startChild } from '@cfaccess/harness';
 import { repoRoot } from './paths';
 
 export interface Replica {

@@ -12,12 +12,16 @@ import {
 import type { Command, OptionValues } from 'commander';
 import { parse } from 'yaml';
 import { type Replica, startReplica, waitReplicaReady } from './backend';
-import { onCleanup } from './cleanup';
+import {
+  onCleanup,
+  assertPortsFree,
+  type Postgres,
+  startPostgres,
+  type Redis,
+  startRedis,
+} from '@cfaccess/harness';
 import { refresh } from './http';
 import { makeRunDir, repoRoot } from './paths';
-import { assertPortsFree } from './ports';
-import { type Postgres, startPostgres } from './postgres';
-import { type Redis, startRedis } from './redis';
 
 export interface TopologyOptions {
   suite: string;

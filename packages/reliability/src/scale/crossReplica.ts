@@ -6,7 +6,7 @@
 import type { AccessEmulator } from '@cfaccess/access-emulator';
 import type { Replica } from '../processes/backend';
 import { getCatalogUser, refresh } from '../processes/http';
-import type { Report } from '../processes/report';
+import type { Report } from '@cfaccess/harness';
 
 export async function checkCrossReplica(
   report: Report,

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import type { AccessEmulator } from '@cfaccess/access-emulator';
 import type { Replica } from '../processes/backend';
 import { getCatalogUser, refresh } from '../processes/http';
-import type { Report } from '../processes/report';
+import type { Report } from '@cfaccess/harness';
 
 const USERS = ['alice', 'bob', 'carol'];
 

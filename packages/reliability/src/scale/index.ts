@@ -7,14 +7,13 @@
  *   yarn workspace @cfaccess/reliability scale [--sessions 12] [--failover-seconds 12]
  */
 import { Command } from 'commander';
-import { runMain } from '../processes/cleanup';
+import { runMain, Report } from '@cfaccess/harness';
 import { writeResult } from '../processes/paths';
 import {
   portsFromOptions,
   startTopology,
   withPortOptions,
 } from '../processes/topology';
-import { Report } from '../processes/report';
 import { checkCrossReplica } from './crossReplica';
 import { checkFailover } from './failover';
 import { checkIdentityOnce } from './identityOnce';

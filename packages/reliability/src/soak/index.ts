@@ -10,10 +10,9 @@
  */
 import path from 'node:path';
 import { Command } from 'commander';
-import { runMain } from '../processes/cleanup';
+import { runMain, Report } from '@cfaccess/harness';
 import { writeResult } from '../processes/paths';
 import { refresh } from '../processes/http';
-import { Report } from '../processes/report';
 import {
   portsFromOptions,
   startTopology,
