@@ -21,6 +21,12 @@ import {
   loginOptionsFromCli,
 } from './oidcCli';
 import { type AccessEmulatorOptions, startAccessEmulator } from './server';
+import {
+  TLS_CERTIFICATES_COMMAND,
+  addTlsOptions,
+  createTlsCertificatesProgram,
+  tlsOptionsFromCli,
+} from './tlsCli';
 
 function integer(min: number, max: number) {
   return (value: string) => {
@@ -72,7 +78,7 @@ export function createProgram(): Command {
     .option('--host <host>', 'interface to listen on', DEFAULT_HOST)
     .option(
       '--public-url <url>',
-      'URL browsers use; its origin is the token issuer (default: http://localhost:<port>)',
+      'URL browsers use; its origin is the token issuer (default: http://localhost:<port>, https:// with --tls-cert)',
     )
     .option('--frontend-url <url>', 'frontend origin', DEFAULT_FRONTEND_URL)
     .option(
@@ -132,16 +138,29 @@ export function createProgram(): Command {
       integer(0, 600000),
     )
     .option('-q, --quiet', 'do not log requests', false);
-  return addIdentityProviderOptions(program);
+  return addTlsOptions(addIdentityProviderOptions(program));
 }
 
+const out = (line = '') => process.stdout.write(`${line}\n`);
+
 export async function runCli(argv: string[] = process.argv): Promise<void> {
-  const program = createProgram();
   // `yarn workspace ... start -- --users x` passes the `--` through: drop it.
   const args = argv.slice(2);
   if (args[0] === '--') {
     args.shift();
   }
+  if (args[0] === TLS_CERTIFICATES_COMMAND) {
+    try {
+      await createTlsCertificatesProgram(out).parseAsync(args.slice(1), {
+        from: 'user',
+      });
+    } catch (error: any) {
+      process.stderr.write(`cfaccess-emulator: ${error.message}\n`);
+      process.exitCode = 1;
+    }
+    return;
+  }
+  const program = createProgram();
   program.parse(args, { from: 'user' });
   const opts = program.opts();
   const faults: Faults = {
@@ -175,13 +194,13 @@ export async function runCli(argv: string[] = process.argv): Promise<void> {
 
   let emulator;
   try {
+    options.tls = await tlsOptionsFromCli(opts);
     emulator = await startAccessEmulator(options);
   } catch (error: any) {
     process.stderr.write(`cfaccess-emulator: ${error.message}\n`);
     process.exitCode = 1;
     return;
   }
-  const out = (line = '') => process.stdout.write(`${line}\n`);
   out(`Cloudflare Access emulator listening on ${emulator.listenUrl}`);
   out(`  URL:      ${emulator.url}`);
   out(`  Login:    ${emulator.loginUrl}`);

@@ -7,6 +7,12 @@ export {
   type AccessEmulatorOptions,
 } from './server';
 export { runCli, createProgram } from './cli';
+export {
+  createTlsCertificates,
+  type TlsCertificateOptions,
+  type TlsCertificates,
+} from './certificates';
+export type { TlsOptions } from './httpServer';
 export type { Faults } from './faults';
 export type { EmulatorStats } from './stats';
 export type { AccessIdentity, AccessIdentityGroup } from './identities';

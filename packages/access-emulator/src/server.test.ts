@@ -1,5 +1,4 @@
 import http from 'node:http';
-import type { Socket } from 'node:net';
 import { X509Certificate, createPublicKey } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -20,6 +19,7 @@ import {
   cookieFrom,
   startTestOrigin,
 } from './__testUtils__/origins';
+import { requestUpgrade } from './__testUtils__/upgrade';
 
 const SERVICE_ID = 'ci-runner-0001.access';
 const SERVICE_SECRET = 'ci-secret-value-0001';
@@ -368,42 +368,7 @@ describe('access emulator', () => {
     it('passes websocket upgrades through for a valid session only', async () => {
       const { token } = await login(emulator, 'alice@example.com');
       const upgrade = (headers: Record<string, string>) =>
-        new Promise<{ status: number; data?: string; location?: string }>(
-          (resolve, reject) => {
-            const req = http.request(
-              new URL('/api/events', emulator.listenUrl),
-              {
-                headers: {
-                  Connection: 'Upgrade',
-                  Upgrade: 'websocket',
-                  'Sec-WebSocket-Version': '13',
-                  'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
-                  ...headers,
-                },
-              },
-            );
-            req.on('upgrade', (res, socket: Socket, head: Buffer) => {
-              const finish = (data: Buffer) => {
-                resolve({ status: res.statusCode!, data: data.toString() });
-                socket.destroy();
-              };
-              if (head.length > 0) {
-                finish(head);
-              } else {
-                socket.once('data', finish);
-              }
-            });
-            req.on('response', res => {
-              resolve({
-                status: res.statusCode!,
-                location: res.headers.location,
-              });
-              res.resume();
-            });
-            req.on('error', reject);
-            req.end();
-          },
-        );
+        requestUpgrade(new URL('/api/events', emulator.listenUrl), headers);
       const ok = await upgrade({
         Cookie: `CF_Authorization=${token}`,
         'Cf-Access-Jwt-Assertion': 'forged',
@@ -689,6 +654,21 @@ describe('access emulator keys', () => {
       ]);
       expect(certs.body.public_cert.kid).toBe(rotated.body.kid);
       expect(certs.body.public_certs).toHaveLength(2);
+      expect(certs.body.public_certs[0]).toEqual(certs.body.public_cert);
+      // Each certificate carries the public key of the JWK with its kid, and is self-signed by it.
+      for (const { kid, cert: pem } of certs.body.public_certs) {
+        const jwk = certs.body.keys.find((k: JWK) => k.kid === kid);
+        const cert = new X509Certificate(pem);
+        expect(cert.publicKey.export({ format: 'jwk' })).toEqual({
+          kty: jwk.kty,
+          n: jwk.n,
+          e: jwk.e,
+        });
+        expect(cert.verify(createPublicKey({ key: jwk, format: 'jwk' }))).toBe(
+          true,
+        );
+        expect(cert.subject).toBe('CN=Cloudflare Access Emulator');
+      }
 
       await expect(
         verifyAgainstCerts(emulator, oldToken),

@@ -2,7 +2,7 @@
  * startAccessEmulator: wires the keystore, token issuer, routes, edge and
  * proxy into one HTTP server.
  */
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import express from 'express';
 import { createAccessRoutes } from './accessRoutes';
@@ -22,7 +22,7 @@ import {
 } from './defaults';
 import { applyOriginHeaders, authenticate, type EdgeDecision } from './edge';
 import { FaultState, type Faults } from './faults';
-import { listenClosable } from './httpServer';
+import { type TlsOptions, listenClosable } from './httpServer';
 import { IdentityStore } from './identities';
 import { KeyStore } from './keys';
 import {
@@ -49,7 +49,15 @@ export interface AccessEmulatorOptions extends LoginMethodOptions {
   port?: number;
   /** Interface to listen on. Default 127.0.0.1. */
   host?: string;
-  /** The URL browsers use; its origin is the token issuer. Default `http://localhost:<port>`. */
+  /**
+   * Serve HTTPS (HTTP/1.1, WebSocket upgrades too) with this certificate and key (PEM strings or
+   * Buffers), e.g. from {@link createTlsCertificates}. Default: plain HTTP.
+   */
+  tls?: TlsOptions;
+  /**
+   * The URL browsers use; its origin is the token issuer. Default `http://localhost:<port>`, or
+   * `https://localhost:<port>` with `tls`.
+   */
   publicUrl?: string;
   /** Frontend origin (everything not under a backend path). Default http://localhost:3000. */
   frontendUrl?: string;
@@ -86,9 +94,9 @@ export interface AccessEmulatorOptions extends LoginMethodOptions {
 }
 
 export interface AccessEmulator {
-  /** Public URL (origin) of the emulator, e.g. `http://localhost:7000`. */
+  /** Public URL (origin) of the emulator, e.g. `http://localhost:7000` (`https://` with `tls`). */
   url: string;
-  /** URL of the listening socket, e.g. `http://127.0.0.1:7000`. */
+  /** URL of the listening socket, e.g. `http://127.0.0.1:7000` (`https://` with `tls`). */
   listenUrl: string;
   port: number;
   /** The `iss` claim (the public origin). */
@@ -99,6 +107,7 @@ export interface AccessEmulator {
   users: EmulatorUser[];
   /** Upstream OpenID Connect providers offered on the login page. */
   identityProviders: IdentityProviderSummary[];
+  /** The listening server: an `https.Server` with `tls`. */
   server: http.Server;
   close(): Promise<void>;
   rotateKeys(): Promise<{ kid: string; previousKid: string }>;
@@ -205,21 +214,29 @@ export async function startAccessEmulator(
   const keys = await KeyStore.open({ stateDir: options.stateDir });
   const log = options.log;
 
+  const scheme = options.tls ? 'https' : 'http';
+  const configuredOrigin =
+    options.publicUrl === undefined
+      ? undefined
+      : checkOriginUrl('publicUrl', options.publicUrl);
+  if (options.tls && configuredOrigin?.startsWith('http:')) {
+    throw new Error(
+      `publicUrl: must be an https URL when tls is set: ${options.publicUrl}`,
+    );
+  }
   const { server, close } = await listenClosable(
     options.port ?? DEFAULT_PORT,
     options.host ?? DEFAULT_HOST,
+    options.tls,
   );
   const address = server.address() as AddressInfo;
   const port = address.port;
-  const publicOrigin = checkOriginUrl(
-    'publicUrl',
-    options.publicUrl ?? `http://localhost:${port}`,
-  );
+  const publicOrigin = configuredOrigin ?? `${scheme}://localhost:${port}`;
   const listenHost =
     address.address === '0.0.0.0' || address.address === '::'
       ? '127.0.0.1'
       : address.address;
-  const listenUrl = `http://${
+  const listenUrl = `${scheme}://${
     listenHost.includes(':') ? `[${listenHost}]` : listenHost
   }:${port}`;
 
@@ -323,7 +340,7 @@ export async function startAccessEmulator(
 
   server.on(
     'upgrade',
-    async (req: http.IncomingMessage, socket: Socket, head) => {
+    async (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
       const reject = (status: string, extra = '') => {
         socket.end(
           `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n${extra}\r\n`,

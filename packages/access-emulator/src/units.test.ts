@@ -1,4 +1,3 @@
-import { X509Certificate, generateKeyPairSync } from 'node:crypto';
 import { isLoopback } from './adminRoutes';
 import { parseDuration } from './defaults';
 import { findServiceToken, safeEqual } from './edge';
@@ -7,7 +6,6 @@ import { escapeHtml, renderLoginPage } from './loginPage';
 import { isBackendPath } from './proxy';
 import { safeRedirectPath } from './redirects';
 import { subjectForEmail } from './tokens';
-import { createSelfSignedCertificatePem } from './x509';
 import { createProgram } from './cli';
 
 describe('parseDuration', () => {
@@ -120,24 +118,6 @@ describe('misc', () => {
     expect(html).not.toContain('<script>');
     expect(html).not.toContain('<b>oops</b>');
     expect(html).not.toMatch(/<script|<link|src=/);
-  });
-
-  it('creates a valid self-signed certificate', () => {
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', {
-      modulusLength: 2048,
-    });
-    const pem = createSelfSignedCertificatePem({
-      privateKey,
-      commonName: 'Test CN',
-    });
-    expect(pem).toMatch(/^-----BEGIN CERTIFICATE-----\n/);
-    const cert = new X509Certificate(pem);
-    expect(cert.subject).toBe('CN=Test CN');
-    expect(cert.issuer).toBe('CN=Test CN');
-    expect(cert.verify(publicKey)).toBe(true);
-    expect(cert.checkPrivateKey(privateKey)).toBe(true);
-    expect(new Date(cert.validTo).getTime()).toBeGreaterThan(Date.now());
-    expect(new Date(cert.validFrom).getTime()).toBeLessThan(Date.now());
   });
 
   it('parses CLI flags with their defaults', () => {
