@@ -12,8 +12,8 @@ import {
   DEFAULT_PORT,
   DEFAULT_SESSION_DURATION,
   DEFAULT_STATE_DIR,
-  parseDuration,
 } from './defaults';
+import { durationSeconds } from './duration';
 import type { Faults } from './faults';
 import {
   addIdentityProviderOptions,
@@ -57,7 +57,7 @@ function collectBackends(value: string, previous: string | string[]) {
 
 function duration(value: string) {
   try {
-    parseDuration(value);
+    durationSeconds(value, '--session-duration');
   } catch (error: any) {
     throw new InvalidArgumentError(error.message);
   }
@@ -103,7 +103,7 @@ export function createProgram(): Command {
     )
     .option(
       '--session-duration <duration>',
-      'token lifetime, e.g. 24h, 30m, 3600',
+      'token lifetime: seconds, or e.g. 24h, 30m, PT24H',
       duration,
       DEFAULT_SESSION_DURATION,
     )

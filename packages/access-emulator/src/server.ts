@@ -18,8 +18,8 @@ import {
   DEFAULT_HOST,
   DEFAULT_PORT,
   DEFAULT_SESSION_DURATION,
-  parseDuration,
 } from './defaults';
+import { type DurationInput, durationSeconds } from './duration';
 import { applyOriginHeaders, authenticate, type EdgeDecision } from './edge';
 import { FaultState, type Faults } from './faults';
 import { type TlsOptions, listenClosable } from './httpServer';
@@ -73,8 +73,11 @@ export interface AccessEmulatorOptions extends LoginMethodOptions {
   changeOrigin?: boolean;
   /** Application Audience tag(s) for `aud`. Default {@link DEFAULT_AUD}. */
   audience?: string | string[];
-  /** Token/session lifetime: seconds or e.g. `24h`, `30m`. Default 24h. */
-  sessionDuration?: string | number;
+  /**
+   * Token/session lifetime: seconds, or as in Backstage config (`24h`, `30 minutes`, `PT24H`,
+   * `{ hours: 24 }`). Default 24h.
+   */
+  sessionDuration?: DurationInput;
   /** Directory for the signing keys; without one keys live in memory only. */
   stateDir?: string;
   /** YAML file with users and service tokens. */
@@ -188,8 +191,9 @@ export async function startAccessEmulator(
   );
   const loginMethods = await resolveLoginMethods(options);
   const audience = toAudience(options.audience);
-  const sessionDurationSeconds = parseDuration(
+  const sessionDurationSeconds = durationSeconds(
     options.sessionDuration ?? DEFAULT_SESSION_DURATION,
+    'sessionDuration',
   );
   const frontendUrl = checkOriginUrl(
     'frontendUrl',

@@ -1,5 +1,5 @@
 import { isLoopback } from './adminRoutes';
-import { parseDuration } from './defaults';
+import { type DurationInput, durationSeconds } from './duration';
 import { findServiceToken, safeEqual } from './edge';
 import { validateFaults } from './faults';
 import { escapeHtml, renderLoginPage } from './loginPage';
@@ -8,19 +8,41 @@ import { safeRedirectPath } from './redirects';
 import { subjectForEmail } from './tokens';
 import { createProgram } from './cli';
 
-describe('parseDuration', () => {
+describe('durationSeconds', () => {
   it.each([
     ['24h', 86400],
     ['30m', 1800],
     ['90s', 90],
     ['7d', 604800],
+    ['1w', 604800],
+    ['30 minutes', 1800],
+    ['PT24H', 86400],
+    ['P1DT30M', 88200],
+    [{ hours: 24 }, 86400],
+    [{ days: 1, minutes: 30 }, 88200],
     ['3600', 3600],
     [120, 120],
   ])('parses %p', (input, seconds) => {
-    expect(parseDuration(input)).toBe(seconds);
+    expect(durationSeconds(input, 'sessionDuration')).toBe(seconds);
   });
-  it.each(['', '0', '-5m', '1w', 'soon', 0])('rejects %p', input => {
-    expect(() => parseDuration(input)).toThrow(/Invalid duration/);
+  it.each([
+    ['', /invalid duration ""/],
+    ['0', /must be at least one second/],
+    [0, /must be at least one second/],
+    [-5, /must be at least one second/],
+    ['500ms', /must be at least one second/],
+    ['-5m', /Negative durations are not allowed/],
+    ['soon', /Not a valid duration string/],
+    ['5 fortnights', /Not a valid duration string/],
+    ['P1X', /invalid duration "P1X"/],
+    [{ fortnights: 2 }, /Needs one or more of 'years'/],
+    [{ hours: 1, fortnights: 2 }, /Unknown property 'fortnights'/],
+    [{}, /Needs one or more of/],
+  ])('rejects %p, naming the field', (input, reason) => {
+    const parse = () =>
+      durationSeconds(input as DurationInput, 'sessionDuration');
+    expect(parse).toThrow(/^sessionDuration: invalid duration/);
+    expect(parse).toThrow(reason);
   });
 });
 
