@@ -27,7 +27,7 @@ const ECDSA_SHA256 = { name: 'ECDSA', hash: 'SHA-256' };
 export const DEFAULT_TLS_HOSTS = ['localhost', '127.0.0.1', '::1'];
 export const DEFAULT_TLS_VALID_DAYS = 7;
 /** Browsers refuse server certificates valid for longer. */
-const MAX_TLS_VALID_DAYS = 397;
+export const MAX_TLS_VALID_DAYS = 397;
 const DNS_NAME =
   /^(?=.{1,253}$)(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
 

@@ -13,6 +13,7 @@ import {
   DEFAULT_SESSION_DURATION,
   DEFAULT_STATE_DIR,
 } from './defaults';
+import { collect, collectReplacing, integer } from './cliValues';
 import { durationSeconds } from './duration';
 import type { Faults } from './faults';
 import {
@@ -27,33 +28,6 @@ import {
   createTlsCertificatesProgram,
   tlsOptionsFromCli,
 } from './tlsCli';
-
-function integer(min: number, max: number) {
-  return (value: string) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(
-        `expected an integer from ${min} to ${max}`,
-      );
-    }
-    return n;
-  };
-}
-
-function collect(value: string, previous: string[] | undefined) {
-  return [
-    ...(previous ?? []),
-    ...value
-      .split(',')
-      .map(v => v.trim())
-      .filter(Boolean),
-  ];
-}
-
-// Like collect, but the first occurrence replaces the default instead of adding to it.
-function collectBackends(value: string, previous: string | string[]) {
-  return collect(value, Array.isArray(previous) ? previous : undefined);
-}
 
 function duration(value: string) {
   try {
@@ -75,7 +49,16 @@ export function createProgram(): Command {
       integer(0, 65535),
       DEFAULT_PORT,
     )
-    .option('--host <host>', 'interface to listen on', DEFAULT_HOST)
+    .option(
+      '--host <host>',
+      'interface to listen on (loopback only, unless --dangerously-allow-network-access)',
+      DEFAULT_HOST,
+    )
+    .option(
+      '--dangerously-allow-network-access',
+      'allow a --host that is not loopback: anyone who can reach the port can sign in as any user',
+      false,
+    )
     .option(
       '--public-url <url>',
       'URL browsers use; its origin is the token issuer (default: http://localhost:<port>, https:// with --tls-cert)',
@@ -84,7 +67,7 @@ export function createProgram(): Command {
     .option(
       '--backend-url <url>',
       'backend origin (paths /api/ and /.backstage/); repeat or comma-separate to balance several round-robin',
-      collectBackends,
+      collectReplacing(DEFAULT_BACKEND_URL),
       DEFAULT_BACKEND_URL,
     )
     .option(
@@ -172,6 +155,7 @@ export async function runCli(argv: string[] = process.argv): Promise<void> {
   const options: AccessEmulatorOptions = {
     port: opts.port,
     host: opts.host,
+    dangerouslyAllowNetworkAccess: opts.dangerouslyAllowNetworkAccess,
     publicUrl: opts.publicUrl,
     frontendUrl: opts.frontendUrl,
     backendUrl: opts.backendUrl,

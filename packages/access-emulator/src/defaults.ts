@@ -25,3 +25,5 @@ export const ASSERTION_HEADER = 'cf-access-jwt-assertion';
 export const CLIENT_ID_HEADER = 'cf-access-client-id';
 export const CLIENT_SECRET_HEADER = 'cf-access-client-secret';
 export const EMAIL_HEADER = 'cf-access-authenticated-user-email';
+/** Sent by callers of /cdn-cgi/emulator/ (any value): a header a cross-site page cannot send. */
+export const ADMIN_HEADER = 'x-cfaccess-emulator-admin';

@@ -42,6 +42,7 @@ export type {
   LoginMethodOptions,
 } from './loginMethods';
 export {
+  ADMIN_HEADER,
   ASSERTION_HEADER,
   COOKIE_NAME,
   DEFAULT_AUD,

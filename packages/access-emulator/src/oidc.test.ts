@@ -18,11 +18,8 @@ import {
   validateIdentityProvidersConfig,
   validateOidcProvider,
 } from './oidcConfig';
-import {
-  PendingLogins,
-  groupsFromClaim,
-  identityFromClaims,
-} from './oidcLogin';
+import { groupsFromClaim, identityFromClaims } from './oidcClaims';
+import { PendingLogins } from './pendingLogins';
 import { PENDING_LOGIN_COOKIE } from './oidcRoutes';
 import {
   type AccessEmulator,

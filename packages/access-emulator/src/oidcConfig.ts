@@ -319,15 +319,6 @@ export async function loadIdentityProvidersFile(
   return validateIdentityProvidersConfig(parsed, file, env);
 }
 
-/** A one-line description for logs and the CLI banner: never includes the secret. */
-export function describeProvider(p: OidcProviderConfig): string {
-  return `${p.name} [${p.id}]: issuer ${p.issuer.href}, client ${p.clientId} (${
-    p.tokenEndpointAuthMethod
-  }${p.pkce ? ', PKCE' : ''}), scopes "${p.scopes.join(' ')}", groups claim "${
-    p.groupsClaim
-  }"`;
-}
-
 /** The emulator path that starts a login at provider `id`, then returns to `redirectUrl`. */
 export function oidcLoginPath(id: string, redirectUrl: string): string {
   return `/cdn-cgi/access/oidc/${encodeURIComponent(

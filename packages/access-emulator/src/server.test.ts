@@ -11,7 +11,7 @@ import {
   jwtVerify,
   type JWK,
 } from 'jose';
-import { DEFAULT_AUD } from './defaults';
+import { ADMIN_HEADER, DEFAULT_AUD } from './defaults';
 import { type AccessEmulator, startAccessEmulator } from './server';
 import { subjectForEmail } from './tokens';
 import {
@@ -524,13 +524,16 @@ describe('access emulator', () => {
 
   describe('faults', () => {
     afterEach(async () => {
-      await request(emulator.listenUrl).delete('/cdn-cgi/emulator/faults');
+      await request(emulator.listenUrl)
+        .delete('/cdn-cgi/emulator/faults')
+        .set(ADMIN_HEADER, '1');
     });
 
     it('injects statuses on certs and get-identity, and clears them', async () => {
       const { token } = await login(emulator, 'alice@example.com');
       const set = await request(emulator.listenUrl)
         .post('/cdn-cgi/emulator/faults')
+        .set(ADMIN_HEADER, '1')
         .send({ certsStatus: 503, identityStatus: 500 });
       expect(set.status).toBe(200);
       expect(set.body).toEqual({ certsStatus: 503, identityStatus: 500 });
@@ -545,9 +548,9 @@ describe('access emulator', () => {
         ).status,
       ).toBe(500);
 
-      const cleared = await request(emulator.listenUrl).delete(
-        '/cdn-cgi/emulator/faults',
-      );
+      const cleared = await request(emulator.listenUrl)
+        .delete('/cdn-cgi/emulator/faults')
+        .set(ADMIN_HEADER, '1');
       expect(cleared.body).toEqual({});
       expect(
         (await request(emulator.listenUrl).get('/cdn-cgi/access/certs')).status,
@@ -577,16 +580,18 @@ describe('access emulator', () => {
 
     it('counts certs and get-identity requests, faulted ones too, until reset', async () => {
       const { token } = await login(emulator, 'alice@example.com');
-      await request(emulator.listenUrl).delete('/cdn-cgi/emulator/stats');
+      await request(emulator.listenUrl)
+        .delete('/cdn-cgi/emulator/stats')
+        .set(ADMIN_HEADER, '1');
       await request(emulator.listenUrl).get('/cdn-cgi/access/certs');
       emulator.setFaults({ certsStatus: 503 });
       await request(emulator.listenUrl).get('/cdn-cgi/access/certs');
       await request(emulator.listenUrl)
         .get('/cdn-cgi/access/get-identity')
         .set('Cookie', `CF_Authorization=${token}`);
-      const stats = await request(emulator.listenUrl).get(
-        '/cdn-cgi/emulator/stats',
-      );
+      const stats = await request(emulator.listenUrl)
+        .get('/cdn-cgi/emulator/stats')
+        .set(ADMIN_HEADER, '1');
       expect(stats.body).toEqual({ certsRequests: 2, identityRequests: 1 });
       expect(emulator.stats()).toEqual(stats.body);
       emulator.resetStats();
@@ -599,10 +604,12 @@ describe('access emulator', () => {
     it('rejects invalid faults', async () => {
       const res = await request(emulator.listenUrl)
         .post('/cdn-cgi/emulator/faults')
+        .set(ADMIN_HEADER, '1')
         .send({ certsStatus: 'boom' });
       expect(res.status).toBe(400);
       const unknown = await request(emulator.listenUrl)
         .post('/cdn-cgi/emulator/faults')
+        .set(ADMIN_HEADER, '1')
         .send({ explode: true });
       expect(unknown.status).toBe(400);
       expect(emulator.getFaults()).toEqual({});
@@ -638,9 +645,9 @@ describe('access emulator keys', () => {
     try {
       const oldToken = await emulator.mintUserToken('alice@example.com');
       const oldKid = decodeProtectedHeader(oldToken).kid;
-      const rotated = await request(emulator.listenUrl).post(
-        '/cdn-cgi/emulator/rotate-keys',
-      );
+      const rotated = await request(emulator.listenUrl)
+        .post('/cdn-cgi/emulator/rotate-keys')
+        .set(ADMIN_HEADER, '1');
       expect(rotated.status).toBe(200);
       expect(rotated.body.previousKid).toBe(oldKid);
       expect(rotated.body.kid).not.toBe(oldKid);

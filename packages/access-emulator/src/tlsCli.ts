@@ -4,12 +4,14 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import {
   DEFAULT_TLS_HOSTS,
   DEFAULT_TLS_VALID_DAYS,
+  MAX_TLS_VALID_DAYS,
   createTlsCertificates,
 } from './certificates';
+import { collectReplacing, integer } from './cliValues';
 import type { TlsOptions } from './httpServer';
 
 export const TLS_CERTIFICATES_COMMAND = 'tls-certificates';
@@ -54,26 +56,6 @@ export async function tlsOptionsFromCli(opts: {
   };
 }
 
-function validDays(value: string) {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new InvalidArgumentError('expected a whole number of days');
-  }
-  return n;
-}
-
-// The first --host replaces the default list, later ones add to it.
-function collectHosts(value: string, previous: string[]) {
-  const base = previous === DEFAULT_TLS_HOSTS ? [] : previous;
-  return [
-    ...base,
-    ...value
-      .split(',')
-      .map(v => v.trim())
-      .filter(Boolean),
-  ];
-}
-
 export function createTlsCertificatesProgram(
   out: (line: string) => void,
 ): Command {
@@ -87,13 +69,13 @@ export function createTlsCertificatesProgram(
       `name or IP address the certificate is for; repeat or comma-separate (default: ${DEFAULT_TLS_HOSTS.join(
         ', ',
       )})`,
-      collectHosts,
+      collectReplacing(DEFAULT_TLS_HOSTS),
       DEFAULT_TLS_HOSTS,
     )
     .option(
       '--valid-days <days>',
       'validity in days',
-      validDays,
+      integer(1, MAX_TLS_VALID_DAYS),
       DEFAULT_TLS_VALID_DAYS,
     )
     .action(

@@ -1,4 +1,4 @@
-import { isLoopback } from './adminRoutes';
+import { isLoopbackAddress } from './hosts';
 import { type DurationInput, durationSeconds } from './duration';
 import { findServiceToken, safeEqual } from './edge';
 import { validateFaults } from './faults';
@@ -109,12 +109,12 @@ describe('misc', () => {
   });
 
   it('recognises loopback callers only', () => {
-    expect(isLoopback('127.0.0.1')).toBe(true);
-    expect(isLoopback('::1')).toBe(true);
-    expect(isLoopback('::ffff:127.0.0.1')).toBe(true);
-    expect(isLoopback('10.0.0.1')).toBe(false);
-    expect(isLoopback('::ffff:192.168.1.2')).toBe(false);
-    expect(isLoopback(undefined)).toBe(false);
+    expect(isLoopbackAddress('127.0.0.1')).toBe(true);
+    expect(isLoopbackAddress('::1')).toBe(true);
+    expect(isLoopbackAddress('::ffff:127.0.0.1')).toBe(true);
+    expect(isLoopbackAddress('10.0.0.1')).toBe(false);
+    expect(isLoopbackAddress('::ffff:192.168.1.2')).toBe(false);
+    expect(isLoopbackAddress(undefined)).toBe(false);
   });
 
   it('validates faults', () => {
