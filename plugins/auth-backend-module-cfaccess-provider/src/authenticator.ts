@@ -259,7 +259,7 @@ export function createCloudflareAccessAuthenticator(
       const providerInfo: CloudflareAccessProviderInfo = {
         ...(cfIdentity.email && { email: cfIdentity.email }),
         ...(cfIdentity.name && { name: cfIdentity.name }),
-        ...(identity && { groups: identity.groups.map(g => g.name) }),
+        ...(identity && { groups: identity.groups.map(g => g.name || g.id) }),
         expiresInSeconds,
       };
       metrics.authentication(

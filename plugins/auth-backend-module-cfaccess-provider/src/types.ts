@@ -32,7 +32,9 @@ export type CloudflareAccessClaims = {
  * A group as reported by Access get-identity.
  *
  * Identity providers report groups in different shapes (objects or plain
- * strings); both are normalised to this. `email` is `''` when unknown.
+ * strings); both are normalised to this, values exactly as reported. A field
+ * the identity provider did not report is `''`: a plain string is a `name`
+ * with no `id`.
  *
  * @public
  */
