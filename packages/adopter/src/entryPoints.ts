@@ -2,14 +2,13 @@
  * Every entry point of every installed package, from the app that installed it: node packages are
  * required and imported (and a default export declared in `backstage.features` has that `$$type`), web
  * packages resolve to a shipped file (the browser run loads them for real), and one file per workspace
- * imports every entry point and is type-checked with the app's own settings. (The declarations' own
- * imports are checked against the dependencies in tarballs.ts: cheaper than the app's tsc:full, which
- * took over 3 minutes here.)
+ * imports every entry point for the app's own type check. (The declarations' own imports are checked
+ * against the dependencies in tarballs.ts: much cheaper than the app's tsc:full, which took over 3
+ * minutes here.)
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { runCommand } from './shell';
 import type { PackedPackage } from './tarballs';
 
 const WEB_ROLES = [
@@ -120,57 +119,33 @@ export function runtimeProblems(
   }
 }
 
-/** Type-checks one import of every entry point per workspace; rejects with tsc's output. */
-export async function typeCheckEntryPoints(options: {
-  appDir: string;
-  entries: EntryPoint[];
-  env: NodeJS.ProcessEnv;
-  logFile: string;
-}) {
-  const files: string[] = [];
+/**
+ * Writes one file per workspace that imports every entry point, into the workspace's src/ so that the
+ * app's own `yarn tsc` type-checks them with the app's settings (and no second TypeScript program is
+ * needed). Nothing imports the files, so they are in no bundle.
+ */
+export function writeEntryPointImports(entries: EntryPoint[]): string[] {
   const byWorkspace = new Map<string, EntryPoint[]>();
-  for (const entry of options.entries) {
+  for (const entry of entries) {
     byWorkspace.set(entry.workspace, [
       ...(byWorkspace.get(entry.workspace) ?? []),
       entry,
     ]);
   }
-  for (const [workspace, entries] of byWorkspace) {
-    const file = path.join(workspace, 'cfaccess-entry-points.ts');
+  return [...byWorkspace].map(([workspace, list]) => {
+    const file = path.join(
+      workspace,
+      'src',
+      'cfaccessEntryPoints.adopterTest.ts',
+    );
     fs.writeFileSync(
       file,
-      `${entries
+      `// Written by the adopter test: one import of every entry point, for the type check.\n${list
         .map((e, i) => `import * as entry${i} from '${e.specifier}';`)
-        .join('\n')}\n\nexport const entryPoints = [${entries
+        .join('\n')}\n\nexport const entryPoints = [${list
         .map((_, i) => `entry${i}`)
         .join(', ')}];\n`,
     );
-    files.push(path.relative(options.appDir, file));
-  }
-  const tsconfig = path.join(
-    options.appDir,
-    'tsconfig.cfaccess-entry-points.json',
-  );
-  fs.writeFileSync(
-    tsconfig,
-    JSON.stringify(
-      {
-        extends: './tsconfig.json',
-        include: [],
-        files,
-        compilerOptions: {
-          noEmit: true,
-          skipLibCheck: false,
-          incremental: false,
-        },
-      },
-      null,
-      2,
-    ),
-  );
-  await runCommand(`yarn tsc -p ${path.basename(tsconfig)}`, {
-    cwd: options.appDir,
-    env: options.env,
-    logFile: options.logFile,
+    return file;
   });
 }
