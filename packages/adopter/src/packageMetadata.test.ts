@@ -48,10 +48,9 @@ describe('published package metadata', () => {
     for (const href of links(
       fs.readFileSync(path.join(repoRoot, dir, 'README.md'), 'utf8'),
     )) {
-      if (
-        href.startsWith('#') ||
-        (/^https?:\/\//.test(href) && !href.startsWith(rootRepository.url))
-      ) {
+      const otherScheme = /^[a-z][a-z0-9+.-]*:/i.test(href) && !/^https?:/.test(href);
+      const elsewhere = /^https?:\/\//.test(href) && !href.startsWith(rootRepository.url);
+      if (href.startsWith('#') || otherScheme || elsewhere) {
         continue;
       }
       const inRepo = /^[^#]+\/(?:blob|raw)\/main\/([^#?]+)/.exec(href);

@@ -4,9 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { readTarball, tarballProblems } from './tarballs';
 
+const dirs: string[] = [];
+afterAll(() => dirs.forEach(dir => fs.rmSync(dir, { recursive: true, force: true })));
+
 /** A tarball laid out as `yarn pack` writes one: everything under package/. */
 function makeTarball(files: Record<string, string>): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adopter-tarball-test-'));
+  dirs.push(dir);
   for (const [name, text] of Object.entries(files)) {
     const file = path.join(dir, 'package', name);
     fs.mkdirSync(path.dirname(file), { recursive: true });
