@@ -48,8 +48,10 @@ describe('published package metadata', () => {
     for (const href of links(
       fs.readFileSync(path.join(repoRoot, dir, 'README.md'), 'utf8'),
     )) {
-      const otherScheme = /^[a-z][a-z0-9+.-]*:/i.test(href) && !/^https?:/.test(href);
-      const elsewhere = /^https?:\/\//.test(href) && !href.startsWith(rootRepository.url);
+      const otherScheme =
+        /^[a-z][a-z0-9+.-]*:/i.test(href) && !/^https?:/.test(href);
+      const elsewhere =
+        /^https?:\/\//.test(href) && !href.startsWith(rootRepository.url);
       if (href.startsWith('#') || otherScheme || elsewhere) {
         continue;
       }

@@ -5,7 +5,9 @@ import path from 'node:path';
 import { readTarball, tarballProblems } from './tarballs';
 
 const dirs: string[] = [];
-afterAll(() => dirs.forEach(dir => fs.rmSync(dir, { recursive: true, force: true })));
+afterAll(() =>
+  dirs.forEach(dir => fs.rmSync(dir, { recursive: true, force: true })),
+);
 
 /** A tarball laid out as `yarn pack` writes one: everything under package/. */
 function makeTarball(files: Record<string, string>): string {
