@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything and runs the whole test suite: unit and integration tests (yarn test), the end-to-end
-# tests in Chromium (yarn test:e2e), then the reliability suites that need PostgreSQL and Redis (two backend
-# replicas, a one-minute soak). The README's test command; .ci/run calls it too.
+# tests in Chromium (yarn test:e2e), the adopter test (the packed packages in a fresh create-app app, wired by
+# following their READMEs), then the reliability suites that need PostgreSQL and Redis (two backend replicas,
+# a one-minute soak). The README's test command; .ci/run calls it too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/toolchain.sh
@@ -11,4 +12,5 @@ bash scripts/ensure-chromium.sh
 
 yarn test
 yarn test:e2e
+bash scripts/adopter.sh
 bash scripts/reliability.sh
