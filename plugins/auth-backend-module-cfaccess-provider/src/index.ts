@@ -11,6 +11,10 @@ export {
   type CloudflareAccessAuthenticatorOptions,
   type CloudflareAccessAuthenticatorContext,
 } from './authenticator';
+export {
+  checkCloudflareAccessConfig,
+  type CheckCloudflareAccessConfigOptions,
+} from './checkConfig';
 export { cloudflareAccessSignInResolvers } from './resolvers';
 export {
   accessGroupsToEntityRefs,

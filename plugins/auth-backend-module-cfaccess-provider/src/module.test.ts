@@ -9,6 +9,7 @@ import {
   createProxyAuthProviderFactory,
 } from '@backstage/plugin-auth-node';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import type { JsonObject } from '@backstage/types';
 import {
   AUD,
   closeAuthDatabaseOnShutdown,
@@ -274,6 +275,64 @@ describe('auth backend with the cfaccess module', () => {
     } finally {
       await userOnly.stop();
     }
+  });
+
+  describe('startup', () => {
+    function startWith(auth: JsonObject) {
+      return startTestBackend({
+        features: [
+          authPlugin,
+          closeAuthDatabaseOnShutdown,
+          cfaccessModule,
+          catalogServiceMock.factory({ entities }),
+          mockServices.rootConfig.factory({
+            data: {
+              app: { baseUrl: 'http://localhost:3000' },
+              backend: { baseUrl: 'http://localhost:7007' },
+              auth,
+            },
+          }),
+        ],
+      });
+    }
+    // Port 1 refuses connections: the startup key fetch reaches nothing on this machine.
+    const local = {
+      teamDomain: 'http://127.0.0.1:1',
+      audience: AUD,
+      ...emailResolver,
+    };
+
+    it('fails naming the key when a required value is missing', async () => {
+      await expect(
+        startWith({ providers: { cfaccess: { teamName: 'testteam' } } }),
+      ).rejects.toThrow(/auth.providers.cfaccess.audience is required/);
+    });
+
+    it('fails when the module is installed but auth.providers.cfaccess is absent', async () => {
+      await expect(startWith({ providers: {} })).rejects.toThrow(
+        /auth.providers.cfaccess is required: the Cloudflare Access provider is installed but not configured/,
+      );
+    });
+
+    it('refuses a loopback team domain unless auth.environment is development', async () => {
+      await expect(
+        startWith({ providers: { cfaccess: local } }),
+      ).rejects.toThrow(
+        /auth.providers.cfaccess.teamDomain must be https outside development, got http:\/\/127.0.0.1:1 \(auth.environment is not set\)/,
+      );
+      await expect(
+        startWith({
+          environment: 'production',
+          providers: { cfaccess: local },
+        }),
+      ).rejects.toThrow(/\(auth.environment is "production"\)/);
+
+      const backend = await startWith({
+        environment: 'development',
+        providers: { cfaccess: local },
+      });
+      await backend.stop();
+    });
   });
 
   it('works with the seed-004 custom resolver pattern', async () => {

@@ -8,6 +8,7 @@ import {
   createProxyAuthProviderFactory,
 } from '@backstage/plugin-auth-node';
 import { createCloudflareAccessAuthenticator } from './authenticator';
+import { checkCloudflareAccessConfig } from './checkConfig';
 import { cloudflareAccessSignInResolvers } from './resolvers';
 
 /**
@@ -26,8 +27,11 @@ export const authModuleCfAccessProvider = createBackendModule({
         cache: coreServices.cache,
         logger: coreServices.logger,
         lifecycle: coreServices.lifecycle,
+        rootConfig: coreServices.rootConfig,
       },
-      async init({ providers, cache, logger, lifecycle }) {
+      async init({ providers, cache, logger, lifecycle, rootConfig }) {
+        // A misconfiguration stops startup here, naming the key (and the unset variable).
+        await checkCloudflareAccessConfig({ config: rootConfig, logger });
         providers.registerProvider({
           providerId: 'cfaccess',
           factory: createProxyAuthProviderFactory({
@@ -37,6 +41,7 @@ export const authModuleCfAccessProvider = createBackendModule({
               // Keys fetched at startup and kept fresh; stopped on shutdown.
               prefetchKeys: true,
               lifecycle,
+              rootConfig,
             }),
             // Ours come last so the Access-aware versions win on name clashes.
             signInResolverFactories: {

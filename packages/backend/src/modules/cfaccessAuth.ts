@@ -9,6 +9,7 @@ import {
 } from '@backstage/plugin-auth-node';
 import {
   accessGroupsToEntityRefs,
+  checkCloudflareAccessConfig,
   cloudflareAccessSignInResolvers,
   createCloudflareAccessAuthenticator,
 } from '@cfaccess/plugin-auth-backend-module-cfaccess-provider';
@@ -39,8 +40,12 @@ export const cfaccessAuthModule = createBackendModule({
         cache: coreServices.cache,
         logger: coreServices.logger,
         lifecycle: coreServices.lifecycle,
+        rootConfig: coreServices.rootConfig,
       },
-      async init({ providers, cache, logger, lifecycle }) {
+      async init({ providers, cache, logger, lifecycle, rootConfig }) {
+        // A misconfiguration (a missing variable, an http or loopback team domain in production) stops
+        // startup here with a message naming the key, the file and the variable.
+        await checkCloudflareAccessConfig({ config: rootConfig, logger });
         providers.registerProvider({
           providerId: 'cfaccess',
           factory: createProxyAuthProviderFactory({
@@ -50,6 +55,8 @@ export const cfaccessAuthModule = createBackendModule({
               // Keys fetched at startup and kept fresh in the background; the refresh stops on shutdown.
               prefetchKeys: true,
               lifecycle,
+              // auth.environment decides whether the local emulator may be the team domain.
+              rootConfig,
             }),
             async signInResolver(info, ctx) {
               const { result } = info;
