@@ -16,7 +16,7 @@ export interface Config {
          */
         teamDomain?: string;
         /**
-         * Dangerous: accept a loopback team domain (http or https) outside
+         * Dangerous: accept a loopback team domain (https only) outside
          * auth.environment: development. Whatever listens on that port is
          * trusted as Cloudflare Access. Only for tests that run production
          * mode on one machine. Default false.

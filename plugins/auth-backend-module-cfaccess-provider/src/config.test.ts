@@ -102,7 +102,7 @@ describe('readCfAccessConfig', () => {
         new URL(
           teamDomain.includes('://') ? teamDomain : `https://${teamDomain}`,
         ).origin
-      } (auth.environment is unknown: the authenticator was created without rootConfig): whatever listens there would be trusted as Cloudflare Access.`,
+      } (auth.environment is unknown: the authenticator was created without rootConfig): whatever answers there would be trusted as Cloudflare Access.`,
     );
   });
 
@@ -114,25 +114,24 @@ describe('readCfAccessConfig', () => {
     );
   });
 
-  it.each(['https://localhost:7443', 'http://127.0.0.1:7000'])(
-    'accepts the loopback team domain %s outside development only with dangerouslyAllowLoopbackTeamDomain',
-    teamDomain => {
-      expect(
-        read({
-          teamDomain,
-          audience: 'a',
-          dangerouslyAllowLoopbackTeamDomain: true,
-        }).issuer,
-      ).toBe(new URL(teamDomain).origin);
-      expect(() =>
-        read({
-          teamDomain,
-          audience: 'a',
-          dangerouslyAllowLoopbackTeamDomain: false,
-        }),
-      ).toThrow(/outside development/);
-    },
-  );
+  it('accepts a loopback team domain outside development only over https and with dangerouslyAllowLoopbackTeamDomain', () => {
+    const withOptIn = (teamDomain: string, allow: boolean) =>
+      read({
+        teamDomain,
+        audience: 'a',
+        dangerouslyAllowLoopbackTeamDomain: allow,
+      });
+    expect(withOptIn('https://localhost:7443', true).issuer).toBe(
+      'https://localhost:7443',
+    );
+    expect(() => withOptIn('https://localhost:7443', false)).toThrow(
+      /must not be a loopback host outside development/,
+    );
+    // The opt-in is for a loopback host, never for http.
+    expect(() => withOptIn('http://127.0.0.1:7000', true)).toThrow(
+      /must be https outside development, got http:\/\/127.0.0.1:7000/,
+    );
+  });
 
   it('never accepts http for a host that is not loopback, not even with the opt-in', () => {
     expect(() =>

@@ -292,19 +292,19 @@ function readTeamDomain(r: ConfigReader, mode: CfAccessDeploymentMode): string {
       `must be https unless the host is loopback, got ${url.origin}`,
     );
   }
-  if (namesThisMachine(url.hostname) && !mode.development && !allowLoopback) {
-    r.fail(
-      'teamDomain',
-      `${
-        url.protocol === 'http:'
-          ? 'must be https outside development'
-          : 'must not be a loopback host outside development'
-      }, got ${url.origin} (${
-        mode.reason
-      }): whatever listens there would be trusted as Cloudflare Access. Set your team domain, https://<team>.cloudflareaccess.com. Only auth.environment: development allows the local Access emulator; a test that runs production mode on this machine sets ${r.key(
-        'dangerouslyAllowLoopbackTeamDomain',
-      )}: true`,
-    );
+  if (!mode.development) {
+    const why = `got ${url.origin} (${mode.reason}): whatever answers there would be trusted as Cloudflare Access. Set your team domain, https://<team>.cloudflareaccess.com; only auth.environment: development allows the local Access emulator`;
+    if (url.protocol === 'http:') {
+      r.fail('teamDomain', `must be https outside development, ${why}`);
+    }
+    if (namesThisMachine(url.hostname) && !allowLoopback) {
+      r.fail(
+        'teamDomain',
+        `must not be a loopback host outside development, ${why}; a test that runs production mode on this machine sets ${r.key(
+          'dangerouslyAllowLoopbackTeamDomain',
+        )}: true`,
+      );
+    }
   }
   return url.origin;
 }
