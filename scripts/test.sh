@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything and runs the whole test suite: unit and integration tests (yarn test), the end-to-end
-# tests in Chromium (yarn test:e2e), then the reliability suites that need PostgreSQL and Redis (two backend
-# replicas, a one-minute soak). The README's test command; .ci/run calls it too.
+# tests in Chromium (yarn test:e2e), the production smoke test (the README's production build, install and
+# start, behind the Access emulator over HTTPS), then the reliability suites that need PostgreSQL and Redis
+# (two backend replicas, a one-minute soak). The README's test command; .ci/run calls it too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/toolchain.sh
@@ -9,6 +10,9 @@ source scripts/toolchain.sh
 yarn install --immutable
 bash scripts/ensure-chromium.sh
 
+bash scripts/ensure-postgres-redis.sh
+
 yarn test
 yarn test:e2e
+yarn test:smoke
 bash scripts/reliability.sh
