@@ -108,7 +108,7 @@ async function main(): Promise<number> {
 
   const report = new Report(out);
   await timed('checks', async () => {
-    await checkBuiltApp(report);
+    await checkBuiltApp(report, appDir);
     await checkBrowserSignIn(report, {
       spkiSha256: stack.spkiSha256,
       screenshotDir: runDir,

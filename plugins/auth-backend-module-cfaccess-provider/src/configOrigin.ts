@@ -5,12 +5,9 @@
  * variable is unset or blank, instead of dropping the key. Only used to explain a startup error, so it
  * costs nothing when the config is valid.
  */
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { ConfigSources } from '@backstage/config-loader';
-
-// NUL cannot occur in YAML text, so a marker never collides with a real value.
-const MARK = '\u0000';
-const MARKER_PATTERN = /\u0000([^\u0000]*)\u0000/g;
 
 /** An environment variable a config value substitutes that has no value in the process. */
 export type ConfigVariable = { name: string; state: 'unset' | 'empty' };
@@ -56,14 +53,20 @@ function lookup(data: unknown, segments: (string | number)[]) {
   return value;
 }
 
-function markedNames(value: unknown): string[] {
-  if (typeof value === 'string') {
-    return [...value.matchAll(MARKER_PATTERN)].map(m => m[1]);
-  }
-  if (value && typeof value === 'object') {
-    return Object.values(value).flatMap(markedNames);
-  }
-  return [];
+/** Marks where a variable without a value was substituted; a fresh nonce per lookup never collides. */
+function createMarker() {
+  const nonce = randomUUID();
+  const pattern = new RegExp(`<${nonce}:([^>]*)>`, 'g');
+  const names = (value: unknown): string[] => {
+    if (typeof value === 'string') {
+      return [...value.matchAll(pattern)].map(m => m[1]);
+    }
+    if (value && typeof value === 'object') {
+      return Object.values(value).flatMap(names);
+    }
+    return [];
+  };
+  return { mark: (name: string) => `<${nonce}:${name}>`, names };
 }
 
 function sourceName(entry: { context: string; path?: string }): string {
@@ -89,6 +92,7 @@ export async function findConfigValueOrigin(
 ): Promise<ConfigValueOrigin | undefined> {
   const env = options.env ?? process.env;
   const segments = segmentsOf(key);
+  const marker = createMarker();
   const controller = new AbortController();
   try {
     const source = ConfigSources.default({
@@ -97,9 +101,7 @@ export async function findConfigValueOrigin(
       rootDir: options.rootDir,
       substitutionFunc: async name => {
         const value = env[name];
-        return value === undefined || !value.trim()
-          ? `${MARK}${name}${MARK}`
-          : value;
+        return value === undefined || !value.trim() ? marker.mark(name) : value;
       },
     });
     for await (const { configs } of source.readConfigData({
@@ -110,7 +112,7 @@ export async function findConfigValueOrigin(
       for (let i = configs.length - 1; i >= 0; i--) {
         const value = lookup(configs[i].data, segments);
         if (value !== undefined) {
-          const variables = [...new Set(markedNames(value))].map(name => ({
+          const variables = [...new Set(marker.names(value))].map(name => ({
             name,
             state: (env[name] === undefined ? 'unset' : 'empty') as
               | 'unset'
