@@ -16,11 +16,11 @@ export function durationSeconds(value: DurationInput, field: string): number {
   ) {
     milliseconds = Number(value) * 1000;
   } else {
+    // A flag name (`--session-duration`) is not a config key; without its dashes it is.
+    const key = field.replace(/^-+/, '');
     try {
       milliseconds = durationToMilliseconds(
-        readDurationFromConfig(new ConfigReader({ [field]: value }), {
-          key: field,
-        }),
+        readDurationFromConfig(new ConfigReader({ [key]: value }), { key }),
       );
     } catch (error: any) {
       throw new Error(

@@ -46,6 +46,23 @@ describe('durationSeconds', () => {
   });
 });
 
+describe('--session-duration', () => {
+  const parse = (value: string) =>
+    createProgram()
+      .exitOverride()
+      .configureOutput({ writeErr: () => {} })
+      .parse(['--session-duration', value], { from: 'user' })
+      .opts().sessionDuration;
+
+  it('takes what Backstage config takes and refuses an unknown unit, naming the flag', () => {
+    expect(parse('PT30M')).toBe('PT30M');
+    expect(parse('1 day')).toBe('1 day');
+    expect(() => parse('5 fortnights')).toThrow(
+      /--session-duration: invalid duration "5 fortnights"/,
+    );
+  });
+});
+
 describe('safeRedirectPath', () => {
   const origins = ['http://localhost:7000', 'http://127.0.0.1:7000'];
   it('keeps same-origin paths', () => {

@@ -84,8 +84,6 @@ export type CloudflareAccessAuthenticatorContext = {
   keyRefresher?: KeyRefresher;
 };
 
-const EMAIL_PATTERN = /^[^@\s:/]+@[^@\s:/]+$/;
-
 /** Reads one cookie from the Cookie header: express `req.cookies` may not be set. */
 export function readCookie(
   cookieHeader: string | undefined,
@@ -111,10 +109,11 @@ function fallbackIdentity(
   verified: VerifiedAccessToken,
 ): CloudflareAccessIdentityProfile {
   if (verified.tokenType === 'service') {
+    // The profile email is the configured subject when that is an email, as upstream hands it to resolvers.
     return {
       id: verified.clientId,
-      name: verified.subject,
-      email: EMAIL_PATTERN.test(verified.subject) ? verified.subject : '',
+      name: verified.subject.subject,
+      email: verified.subject.email ?? '',
       groups: [],
     };
   }
@@ -266,17 +265,14 @@ export function createCloudflareAccessAuthenticator(
         tokenType: verified.tokenType,
         identityAvailable: identity !== undefined,
         ...(verified.tokenType === 'service' && {
-          serviceToken: {
-            clientId: verified.clientId,
-            subject: verified.subject,
-          },
+          serviceToken: { clientId: verified.clientId, ...verified.subject },
         }),
       };
       // What the browser gets: never the token.
       const providerInfo: CloudflareAccessProviderInfo = {
         ...(cfIdentity.email && { email: cfIdentity.email }),
         ...(cfIdentity.name && { name: cfIdentity.name }),
-        ...(identity && { groups: identity.groups.map(g => g.name) }),
+        ...(identity && { groups: identity.groups.map(g => g.name || g.id) }),
         expiresInSeconds,
       };
       metrics.authentication(

@@ -69,7 +69,8 @@ describe('IdentityClient', () => {
       email: 'jane@example.com',
       groups: [
         { id: 'g1', name: 'Platform Team', email: 'platform@example.com' },
-        { id: 'SRE', name: 'SRE', email: '' },
+        // A plain string is a name: it has no id.
+        { id: '', name: 'SRE', email: '' },
       ],
       idp: { id: 'idp1', type: 'oidc' },
     });

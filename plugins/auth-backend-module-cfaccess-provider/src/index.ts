@@ -15,16 +15,28 @@ export {
   checkCloudflareAccessConfig,
   type CheckCloudflareAccessConfigOptions,
 } from './checkConfig';
-export { cloudflareAccessSignInResolvers } from './resolvers';
 export {
-  accessGroupsToEntityRefs,
+  cloudflareAccessSignInResolvers,
+  type CloudflareAccessEmailResolverOptions,
+  type CloudflareAccessEmailLocalPartResolverOptions,
+  type CloudflareAccessGroupsResolverOptions,
+  type CloudflareAccessServiceTokenResolverOptions,
+} from './resolvers';
+export {
+  createCloudflareAccessSignInResolverChain,
+  type CloudflareAccessSignInResolverChainOptions,
+} from './signInResolverChain';
+export {
+  createAccessGroupMapper,
   normalizeAccessGroups,
-  slugifyAccessGroupName,
-  type AccessGroupsToEntityRefsOptions,
+  type AccessGroupMapper,
+  type AccessGroupMapperOptions,
+  type AccessGroupMapping,
 } from './groups';
 export {
   CloudflareAccessAuthenticationError,
   CloudflareAccessKeysUnavailableError,
+  CloudflareAccessUserNotFoundError,
   cloudflareAccessRejectionReasons,
   type CloudflareAccessRejection,
   type CloudflareAccessRejectionReason,
@@ -35,4 +47,5 @@ export type {
   CloudflareAccessIdentityProfile,
   CloudflareAccessProviderInfo,
   CloudflareAccessResult,
+  CloudflareAccessServiceToken,
 } from './types';

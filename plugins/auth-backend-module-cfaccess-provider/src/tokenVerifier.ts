@@ -13,6 +13,7 @@ import {
   withoutStackTrace,
 } from './errors';
 import { KeyCache } from './keyCache';
+import { ServiceTokenSubject } from './serviceTokenSubject';
 import { deepFreeze } from './deepFreeze';
 import { CfAccessMetrics } from './metrics';
 import { CloudflareAccessClaims } from './types';
@@ -25,7 +26,7 @@ export type VerifiedAccessToken =
       tokenType: 'service';
       claims: CloudflareAccessClaims;
       clientId: string;
-      subject: string;
+      subject: ServiceTokenSubject;
     };
 
 export type TokenVerifierOptions = {
