@@ -1,15 +1,21 @@
 import { defineConfig } from '@playwright/test';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'yaml';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './packages/harness/src/chromium';
 
 /**
  * End-to-end tests: a real browser (Debian's Chromium; Playwright cannot download its own here) against the
- * real processes: the Access emulator on :7000 in front of the backend (:7007) and the frontend (:3000).
+ * real processes: the Access emulator on :7000 in front of the backend (:7007) and the frontend (:3000). The
+ * backend and the frontend run with their `start` scripts, which load app-config.development.yaml.
  */
 export const EMULATOR_URL = 'http://localhost:7000';
 export const E2E_EMULATOR_STATE_DIR = join(tmpdir(), 'cfaccess-e2e-emulator');
-export const AUD_TAG =
-  '4714c1358e65fe4b408ad6d432a5f878f08194bdb4752441fd56faefa9b2b6f2';
+/** The AUD tag the development backend expects (app-config.development.yaml); the emulator signs for it. */
+export const AUD_TAG: string = parse(
+  readFileSync(join(__dirname, 'app-config.development.yaml'), 'utf8'),
+).auth.providers.cfaccess.audience;
 
 /**
  * The OpenID Connect provider behind the emulator in e2e/oidcSignIn.test.ts: the test starts oidc-provider
@@ -43,16 +49,8 @@ export default defineConfig({
     screenshot: 'only-on-failure',
     trace: 'retain-on-failure',
     launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      executablePath: CHROMIUM_PATH,
+      args: [...CHROMIUM_ARGS],
     },
   },
   projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],

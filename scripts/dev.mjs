@@ -15,9 +15,9 @@ const EMULATOR_URL = 'http://localhost:7000';
 const BACKEND_READY = 'http://localhost:7007/.backstage/health/v1/readiness';
 const FRONTEND_URL = 'http://localhost:3000';
 const USERS_FILE = 'examples/access-users.yaml';
-// Must equal auth.providers.cfaccess.audience in app-config.yaml.
-const AUD_TAG =
-  '4714c1358e65fe4b408ad6d432a5f878f08194bdb4752441fd56faefa9b2b6f2';
+// The emulator signs for the AUD tag the development backend expects.
+const AUD_TAG = parse(readFileSync('app-config.development.yaml', 'utf8')).auth
+  .providers.cfaccess.audience;
 const LOCAL_IDP_CONFIG = 'examples/identity-provider.local-idp.yaml';
 
 const localIdp = process.env.CFACCESS_IDP === 'local';

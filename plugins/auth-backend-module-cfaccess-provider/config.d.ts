@@ -9,10 +9,20 @@ export interface Config {
          */
         teamName?: string;
         /**
-         * Full team domain origin, e.g. https://myteam.cloudflareaccess.com.
-         * Must be https unless the host is loopback (local emulator, tests).
+         * Team domain, e.g. https://myteam.cloudflareaccess.com or
+         * myteam.cloudflareaccess.com (https is assumed). Must be https and
+         * not a loopback host, except with auth.environment: development
+         * (the local Access emulator, e.g. http://localhost:7000).
          */
         teamDomain?: string;
+        /**
+         * Dangerous: accept a loopback team domain (https only) outside
+         * auth.environment: development. Whatever listens on that port is
+         * trusted as Cloudflare Access. Only for tests that run production
+         * mode on one machine. Default false.
+         * @visibility backend
+         */
+        dangerouslyAllowLoopbackTeamDomain?: boolean;
         /**
          * Application Audience (AUD) tag(s) of the Access application in front
          * of Backstage. Required. A token is accepted when its aud contains one.

@@ -30,4 +30,9 @@ backend.add(
 // user settings, so the signed-in user's profile shows on the settings page
 backend.add(import('@backstage/plugin-user-settings-backend'));
 
-backend.start();
+// Backstage logs a failed startup (a misconfiguration, a database that is down) and keeps the process up,
+// never ready. Exit instead, so a deployment sees the failure and its message, and restarts.
+backend.start().catch(error => {
+  process.stderr.write(`Backend startup failed: ${error?.stack ?? error}\n`);
+  process.exit(1);
+});

@@ -4,6 +4,7 @@
  * failure and on Ctrl-C.
  */
 export { type Child, startChild } from './child';
+export { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium';
 export { cleanupAll, onCleanup, runMain } from './cleanup';
 export { assertPortsFree, waitForPort } from './ports';
 export { type Postgres, startPostgres } from './postgres';

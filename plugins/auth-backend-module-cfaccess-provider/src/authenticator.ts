@@ -2,11 +2,16 @@ import { performance } from 'node:perf_hooks';
 import { parse as parseCookie } from 'cookie';
 import type { IncomingHttpHeaders } from 'node:http';
 import { CacheService, LoggerService } from '@backstage/backend-plugin-api';
+import type { Config } from '@backstage/config';
 import {
   createProxyAuthenticator,
   ProxyAuthenticator,
 } from '@backstage/plugin-auth-node';
-import { CfAccessConfig, readCfAccessConfig } from './config';
+import {
+  CfAccessConfig,
+  readCfAccessConfig,
+  readDeploymentMode,
+} from './config';
 import {
   CloudflareAccessAuthenticationError,
   CloudflareAccessRejection,
@@ -37,6 +42,13 @@ export type CloudflareAccessAuthenticatorOptions = {
   logger?: LoggerService;
   /** The provider id the config lives under, for error messages. Default `cfaccess`. */
   providerId?: string;
+  /**
+   * Backstage's root config (`coreServices.rootConfig`), so the team-domain
+   * rules see `auth.environment`: an http or loopback team domain (the local
+   * Access emulator) is accepted only with `auth.environment: development`.
+   * Without it the production rules apply.
+   */
+  rootConfig?: Config;
   /**
    * Fetch the signing keys when the provider initialises, and refresh them in
    * the background before they go stale, so no sign-in waits for the certs
@@ -153,6 +165,7 @@ export function createCloudflareAccessAuthenticator(
     initialize({ config }) {
       const cfg = readCfAccessConfig(config, {
         providerId: options.providerId,
+        mode: readDeploymentMode(options.rootConfig),
       });
       const keyCache = new KeyCache({
         certsUrl: cfg.certsUrl,

@@ -1,8 +1,22 @@
 import { ConfigReader } from '@backstage/config';
-import { isLoopbackHost, readCfAccessConfig } from './config';
+import {
+  CfAccessConfigError,
+  isLoopbackHost,
+  namesThisMachine,
+  readCfAccessConfig,
+  readDeploymentMode,
+} from './config';
 
+const development = readDeploymentMode(
+  new ConfigReader({ auth: { environment: 'development' } }),
+  'development',
+);
+
+/** Production rules, as without a deployment mode. */
 const read = (data: Record<string, any>) =>
   readCfAccessConfig(new ConfigReader(data));
+const readInDevelopment = (data: Record<string, any>) =>
+  readCfAccessConfig(new ConfigReader(data), { mode: development });
 
 describe('readCfAccessConfig', () => {
   it('derives the team domain, issuer and endpoints from teamName, with defaults', () => {
@@ -38,8 +52,15 @@ describe('readCfAccessConfig', () => {
       }).issuer,
     ).toBe('https://myteam.cloudflareaccess.com');
     expect(
-      read({ teamDomain: 'http://localhost:7000/', audience: 'a' }).certsUrl,
+      readInDevelopment({ teamDomain: 'http://localhost:7000/', audience: 'a' })
+        .certsUrl,
     ).toBe('http://localhost:7000/cdn-cgi/access/certs');
+  });
+
+  it('takes the team domain as the dashboard shows it, without https://', () => {
+    expect(
+      read({ teamDomain: 'MyTeam.cloudflareaccess.com', audience: 'a' }).issuer,
+    ).toBe('https://myteam.cloudflareaccess.com');
   });
 
   it.each([
@@ -47,8 +68,93 @@ describe('readCfAccessConfig', () => {
     'http://127.0.0.1:7000',
     'http://127.1.2.3',
     'http://[::1]:7000',
-  ])('allows http for the loopback host %s', teamDomain => {
-    expect(() => read({ teamDomain, audience: 'a' })).not.toThrow();
+    'https://localhost:7443',
+  ])('allows the loopback team domain %s in development', teamDomain => {
+    expect(() =>
+      readInDevelopment({ teamDomain, audience: 'a' }),
+    ).not.toThrow();
+  });
+
+  it.each([
+    ['http://localhost:7000', 'must be https outside development'],
+    ['http://127.0.0.1:7000', 'must be https outside development'],
+    ['http://[::1]:7000', 'must be https outside development'],
+    [
+      'https://localhost:7443',
+      'must not be a loopback host outside development',
+    ],
+    ['https://127.0.0.1', 'must not be a loopback host outside development'],
+    ['https://2130706433', 'must not be a loopback host outside development'],
+    [
+      'https://[::ffff:127.0.0.1]',
+      'must not be a loopback host outside development',
+    ],
+    [
+      'https://emulator.localhost',
+      'must not be a loopback host outside development',
+    ],
+    ['https://localhost.', 'must not be a loopback host outside development'],
+    ['https://0.0.0.0:7443', 'must not be a loopback host outside development'],
+    ['localhost:7443', 'must not be a loopback host outside development'],
+  ])('refuses the team domain %s outside development', (teamDomain, rule) => {
+    expect(() => read({ teamDomain, audience: 'a' })).toThrow(
+      `auth.providers.cfaccess.teamDomain ${rule}, got ${
+        new URL(
+          teamDomain.includes('://') ? teamDomain : `https://${teamDomain}`,
+        ).origin
+      } (auth.environment is unknown: the authenticator was created without rootConfig): whatever answers there would be trusted as Cloudflare Access.`,
+    );
+  });
+
+  it('names the opt-in for a production test on this machine', () => {
+    expect(() =>
+      read({ teamDomain: 'https://localhost:7443', audience: 'a' }),
+    ).toThrow(
+      /a test that runs production mode on this machine sets auth.providers.cfaccess.dangerouslyAllowLoopbackTeamDomain: true$/,
+    );
+  });
+
+  it('accepts a loopback team domain outside development only over https and with dangerouslyAllowLoopbackTeamDomain', () => {
+    const withOptIn = (teamDomain: string, allow: boolean) =>
+      read({
+        teamDomain,
+        audience: 'a',
+        dangerouslyAllowLoopbackTeamDomain: allow,
+      });
+    expect(withOptIn('https://localhost:7443', true).issuer).toBe(
+      'https://localhost:7443',
+    );
+    expect(() => withOptIn('https://localhost:7443', false)).toThrow(
+      /must not be a loopback host outside development/,
+    );
+    // The opt-in is for a loopback host, never for http.
+    expect(() => withOptIn('http://127.0.0.1:7000', true)).toThrow(
+      /must be https outside development, got http:\/\/127.0.0.1:7000/,
+    );
+  });
+
+  it('never accepts http for a host that is not loopback, not even with the opt-in', () => {
+    expect(() =>
+      readInDevelopment({
+        teamDomain: 'http://myteam.cloudflareaccess.com',
+        audience: 'a',
+        dangerouslyAllowLoopbackTeamDomain: true,
+      }),
+    ).toThrow(
+      'auth.providers.cfaccess.teamDomain must be https unless the host is loopback, got http://myteam.cloudflareaccess.com',
+    );
+  });
+
+  it('refuses a non-boolean dangerouslyAllowLoopbackTeamDomain', () => {
+    expect(() =>
+      read({
+        teamName: 't',
+        audience: 'a',
+        dangerouslyAllowLoopbackTeamDomain: 'yes',
+      }),
+    ).toThrow(
+      'auth.providers.cfaccess.dangerouslyAllowLoopbackTeamDomain must be true or false, got "yes"',
+    );
   });
 
   it.each([
@@ -57,7 +163,7 @@ describe('readCfAccessConfig', () => {
     'http://127.0.0.1.nip.io',
     'http://10.0.0.1',
   ])('requires https for the non-loopback host %s', teamDomain => {
-    expect(() => read({ teamDomain, audience: 'a' })).toThrow(
+    expect(() => readInDevelopment({ teamDomain, audience: 'a' })).toThrow(
       `auth.providers.cfaccess.teamDomain must be https unless the host is loopback, got ${
         new URL(teamDomain).origin
       }`,
@@ -67,7 +173,7 @@ describe('readCfAccessConfig', () => {
   it.each([
     [
       { audience: 'a' },
-      /teamName or auth.providers.cfaccess.teamDomain is required/,
+      /auth.providers.cfaccess.teamDomain or auth.providers.cfaccess.teamName is required: the Zero Trust team domain/,
     ],
     [
       {
@@ -82,8 +188,8 @@ describe('readCfAccessConfig', () => {
       /auth.providers.cfaccess.teamName must be the team name only/,
     ],
     [
-      { teamDomain: 'myteam.cloudflareaccess.com', audience: 'a' },
-      /auth.providers.cfaccess.teamDomain must be a full origin/,
+      { teamDomain: 'my team.cloudflareaccess.com', audience: 'a' },
+      /auth.providers.cfaccess.teamDomain must be a team domain such as https:\/\/myteam.cloudflareaccess.com, got "my team.cloudflareaccess.com"/,
     ],
     [
       { teamDomain: 'ftp://myteam.example', audience: 'a' },
@@ -233,9 +339,110 @@ describe('readCfAccessConfig', () => {
 
   it('recognises loopback hosts only', () => {
     expect(isLoopbackHost('localhost')).toBe(true);
+    expect(isLoopbackHost('localhost.')).toBe(true);
     expect(isLoopbackHost('127.255.255.255')).toBe(true);
     expect(isLoopbackHost('127.256.0.1')).toBe(false);
     expect(isLoopbackHost('[::1]')).toBe(true);
+    expect(isLoopbackHost('[::ffff:7f00:1]')).toBe(true);
+    expect(isLoopbackHost('[::ffff:a00:1]')).toBe(false);
     expect(isLoopbackHost('localhost.example.com')).toBe(false);
+    // May be resolved through DNS, so never a reason to allow http.
+    expect(isLoopbackHost('emulator.localhost')).toBe(false);
+  });
+
+  it('recognises hosts that name this machine', () => {
+    expect(namesThisMachine('emulator.localhost')).toBe(true);
+    expect(namesThisMachine('0.0.0.0')).toBe(true);
+    expect(namesThisMachine('[::]')).toBe(true);
+    expect(namesThisMachine('127.0.0.1')).toBe(true);
+    expect(namesThisMachine('localhost.example.com')).toBe(false);
+    expect(namesThisMachine('myteam.cloudflareaccess.com')).toBe(false);
+  });
+
+  it('marks missing required values, the case an unset environment variable causes', () => {
+    const thrown = (data: Record<string, any>) => {
+      try {
+        read(data);
+      } catch (error) {
+        return error as CfAccessConfigError;
+      }
+      throw new Error('did not throw');
+    };
+    expect(thrown({ audience: 'a' })).toMatchObject({
+      keys: ['teamDomain', 'teamName'],
+      missing: true,
+    });
+    expect(thrown({ teamDomain: ' ', audience: 'a' })).toMatchObject({
+      keys: ['teamDomain'],
+      missing: true,
+    });
+    expect(thrown({ teamName: 't' })).toMatchObject({
+      keys: ['audience'],
+      missing: true,
+    });
+    expect(thrown({ teamName: 't', audience: [''] })).toMatchObject({
+      keys: ['audience'],
+      missing: true,
+    });
+    expect(thrown({ teamName: 'a/b', audience: 'a' })).toMatchObject({
+      keys: ['teamName'],
+      missing: false,
+    });
+  });
+});
+
+describe('readDeploymentMode', () => {
+  const mode = (auth: object | undefined, nodeEnv?: string) =>
+    readDeploymentMode(new ConfigReader(auth ? { auth } : {}), nodeEnv);
+
+  it('is development only with auth.environment: development, set explicitly', () => {
+    expect(mode({ environment: 'development' }, 'development')).toEqual({
+      development: true,
+      reason: 'auth.environment is development',
+    });
+    expect(mode({ environment: 'development' }, undefined).development).toBe(
+      true,
+    );
+  });
+
+  it('is production when auth.environment is unset, although Backstage defaults it to development', () => {
+    expect(mode(undefined, 'development')).toEqual({
+      development: false,
+      reason: 'auth.environment is not set',
+    });
+  });
+
+  it('is production for any other auth.environment', () => {
+    expect(mode({ environment: 'staging' }, 'development')).toEqual({
+      development: false,
+      reason: 'auth.environment is "staging"',
+    });
+  });
+
+  it('is production when NODE_ENV is production, whatever auth.environment says', () => {
+    expect(mode({ environment: 'development' }, 'production')).toEqual({
+      development: false,
+      reason: 'auth.environment is development but NODE_ENV is production',
+    });
+  });
+
+  it('is production without the root config', () => {
+    expect(readDeploymentMode(undefined, 'development').development).toBe(
+      false,
+    );
+  });
+
+  it('puts the reason in the error', () => {
+    expect(() =>
+      readCfAccessConfig(
+        new ConfigReader({
+          teamDomain: 'http://localhost:7000',
+          audience: 'a',
+        }),
+        { mode: mode(undefined, 'development') },
+      ),
+    ).toThrow(
+      'auth.providers.cfaccess.teamDomain must be https outside development, got http://localhost:7000 (auth.environment is not set)',
+    );
   });
 });

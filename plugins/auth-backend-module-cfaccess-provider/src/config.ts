@@ -66,14 +66,103 @@ const HEADER_NAME_PATTERN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/i;
 // RFC 6265 cookie-name (token) characters.
 const COOKIE_NAME_PATTERN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/i;
 
-/** True for hosts that never leave the machine; only these may use http. */
+/**
+ * True for hosts that never leave the machine; only these may use http. Takes
+ * a WHATWG URL hostname, which has IPv4 in dotted form and IPv6 compressed.
+ */
 export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.toLowerCase();
+  const host = hostname.toLowerCase().replace(/\.$/, '');
   if (host === 'localhost' || host === '[::1]') {
+    return true;
+  }
+  // IPv4-mapped IPv6 of 127.0.0.0/8, e.g. [::ffff:127.0.0.1] is [::ffff:7f00:1].
+  if (/^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(host)) {
     return true;
   }
   const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
   return !!m && m.slice(1).every(octet => Number(octet) <= 255);
+}
+
+/**
+ * True for hosts that name this machine: loopback, `*.localhost` (which
+ * browsers and some resolvers send to loopback) and the unspecified address.
+ * Whatever listens there would be trusted as Cloudflare Access, so outside
+ * development such a team domain needs an explicit opt-in.
+ */
+export function namesThisMachine(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/\.$/, '');
+  return (
+    isLoopbackHost(host) ||
+    host.endsWith('.localhost') ||
+    host === '0.0.0.0' ||
+    host === '[::]'
+  );
+}
+
+/**
+ * Whether the development allowances (an http or loopback team domain) apply,
+ * and why, for error messages.
+ */
+export type CfAccessDeploymentMode = {
+  development: boolean;
+  reason: string;
+};
+
+/**
+ * Development means `auth.environment: development`, set explicitly, and
+ * `NODE_ENV` not `production`. Backstage treats an unset `auth.environment`
+ * as development; this does not, so a production deployment that forgets it
+ * gets the production rules (fail safe). Without the root config (a custom
+ * module that did not pass it) the production rules apply too.
+ */
+export function readDeploymentMode(
+  rootConfig: Config | undefined,
+  nodeEnv: string | undefined = process.env.NODE_ENV,
+): CfAccessDeploymentMode {
+  if (!rootConfig) {
+    return {
+      development: false,
+      reason:
+        'auth.environment is unknown: the authenticator was created without rootConfig',
+    };
+  }
+  const environment = rootConfig.getOptional('auth.environment');
+  if (environment === undefined) {
+    return { development: false, reason: 'auth.environment is not set' };
+  }
+  if (environment !== 'development') {
+    return {
+      development: false,
+      reason: `auth.environment is ${JSON.stringify(environment)}`,
+    };
+  }
+  if (nodeEnv === 'production') {
+    return {
+      development: false,
+      reason: 'auth.environment is development but NODE_ENV is production',
+    };
+  }
+  return { development: true, reason: 'auth.environment is development' };
+}
+
+const PRODUCTION_MODE: CfAccessDeploymentMode = readDeploymentMode(undefined);
+
+/**
+ * A startup error in the provider's config. `keys` are the offending keys
+ * relative to the provider (e.g. `teamDomain`, `serviceTokens[0].token`);
+ * `missing` is true when a required value is absent or blank, the case where
+ * an unset environment variable is the usual cause.
+ */
+export class CfAccessConfigError extends Error {
+  readonly name = 'CfAccessConfigError';
+
+  constructor(
+    message: string,
+    readonly keys: string[],
+    readonly missing: boolean,
+  ) {
+    super(message);
+  }
 }
 
 class ConfigReader {
@@ -87,7 +176,12 @@ class ConfigReader {
   }
 
   fail(key: string, message: string): never {
-    throw new Error(`${this.key(key)} ${message}`);
+    throw new CfAccessConfigError(`${this.key(key)} ${message}`, [key], false);
+  }
+
+  /** A required value that is absent or blank. */
+  missing(keys: string[], message: string): never {
+    throw new CfAccessConfigError(message, keys, true);
   }
 
   optionalString(key: string): string | undefined {
@@ -100,7 +194,7 @@ class ConfigReader {
     }
     const trimmed = value.trim();
     if (!trimmed) {
-      this.fail(key, 'must not be empty');
+      this.missing([key], `${this.key(key)} must not be empty`);
     }
     return trimmed;
   }
@@ -142,9 +236,16 @@ class ConfigReader {
   }
 }
 
-function readTeamDomain(r: ConfigReader): string {
+// A scheme at the start; without one, teamDomain is a host as the dashboard shows it.
+const HAS_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+function readTeamDomain(r: ConfigReader, mode: CfAccessDeploymentMode): string {
   const teamName = r.optionalString('teamName');
   const teamDomain = r.optionalString('teamDomain');
+  const allowLoopback = r.optionalBoolean(
+    'dangerouslyAllowLoopbackTeamDomain',
+    false,
+  );
   if (teamName && teamDomain) {
     r.fail(
       'teamName',
@@ -163,19 +264,22 @@ function readTeamDomain(r: ConfigReader): string {
     return `https://${teamName.toLowerCase()}.cloudflareaccess.com`;
   }
   if (!teamDomain) {
-    throw new Error(
-      `${r.key('teamName')} or ${r.key(
-        'teamDomain',
-      )} is required: the Cloudflare Zero Trust team name (<teamName>.cloudflareaccess.com)`,
+    return r.missing(
+      ['teamDomain', 'teamName'],
+      `${r.key('teamDomain')} or ${r.key(
+        'teamName',
+      )} is required: the Zero Trust team domain, <team>.cloudflareaccess.com`,
     );
   }
   let url: URL;
   try {
-    url = new URL(teamDomain);
+    url = new URL(
+      HAS_SCHEME.test(teamDomain) ? teamDomain : `https://${teamDomain}`,
+    );
   } catch {
     return r.fail(
       'teamDomain',
-      `must be a full origin such as https://myteam.cloudflareaccess.com, got ${JSON.stringify(
+      `must be a team domain such as https://myteam.cloudflareaccess.com, got ${JSON.stringify(
         teamDomain,
       )}`,
     );
@@ -183,15 +287,28 @@ function readTeamDomain(r: ConfigReader): string {
   if (url.username || url.password) {
     r.fail('teamDomain', 'must not contain credentials');
   }
-  if (url.protocol === 'http:') {
-    if (!isLoopbackHost(url.hostname)) {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    r.fail('teamDomain', `must be an https origin, got ${url.protocol}`);
+  }
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    r.fail(
+      'teamDomain',
+      `must be https unless the host is loopback, got ${url.origin}`,
+    );
+  }
+  if (!mode.development) {
+    const why = `got ${url.origin} (${mode.reason}): whatever answers there would be trusted as Cloudflare Access. Set your team domain, https://<team>.cloudflareaccess.com; only auth.environment: development allows the local Access emulator`;
+    if (url.protocol === 'http:') {
+      r.fail('teamDomain', `must be https outside development, ${why}`);
+    }
+    if (namesThisMachine(url.hostname) && !allowLoopback) {
       r.fail(
         'teamDomain',
-        `must be https unless the host is loopback, got ${url.origin}`,
+        `must not be a loopback host outside development, ${why}; a test that runs production mode on this machine sets ${r.key(
+          'dangerouslyAllowLoopbackTeamDomain',
+        )}: true`,
       );
     }
-  } else if (url.protocol !== 'https:') {
-    r.fail('teamDomain', `must be an https origin, got ${url.protocol}`);
   }
   return url.origin;
 }
@@ -199,14 +316,24 @@ function readTeamDomain(r: ConfigReader): string {
 function readAudiences(r: ConfigReader, config: Config): string[] {
   const raw = config.getOptional('audience');
   if (raw === undefined) {
-    r.fail(
-      'audience',
-      'is required: the Application Audience (AUD) tag of the Access application in front of Backstage (a string or a list of strings)',
+    r.missing(
+      ['audience'],
+      `${r.key(
+        'audience',
+      )} is required: the Application Audience (AUD) tag of the Access application in front of Backstage (a string or a list of strings)`,
     );
   }
   const list = Array.isArray(raw) ? raw : [raw];
   const audiences = list.map(value => {
-    if (typeof value !== 'string' || !value.trim()) {
+    if (typeof value === 'string' && !value.trim()) {
+      return r.missing(
+        ['audience'],
+        `${r.key('audience')} must be a non-empty AUD tag, got ${JSON.stringify(
+          value,
+        )}`,
+      );
+    }
+    if (typeof value !== 'string') {
       return r.fail(
         'audience',
         `must be a non-empty AUD tag or list of AUD tags, got ${JSON.stringify(
@@ -264,19 +391,20 @@ function readServiceTokens(r: ConfigReader, config: Config) {
 }
 
 /**
- * Reads and validates `auth.providers.<providerId>`. Throws at startup with
- * a message naming the offending key, so misconfiguration never reaches a
- * request.
+ * Reads and validates `auth.providers.<providerId>`. Throws a
+ * {@link CfAccessConfigError} at startup with a message naming the offending
+ * key, so misconfiguration never reaches a request. Without `mode`, the
+ * production rules apply.
  */
 export function readCfAccessConfig(
   config: Config,
-  options?: { providerId?: string },
+  options?: { providerId?: string; mode?: CfAccessDeploymentMode },
 ): CfAccessConfig {
   const r = new ConfigReader(
     config,
     `auth.providers.${options?.providerId ?? 'cfaccess'}`,
   );
-  const teamDomain = readTeamDomain(r);
+  const teamDomain = readTeamDomain(r, options?.mode ?? PRODUCTION_MODE);
   const audiences = readAudiences(r, config);
   const serviceTokens = readServiceTokens(r, config);
 

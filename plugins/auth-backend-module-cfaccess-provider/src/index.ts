@@ -12,6 +12,10 @@ export {
   type CloudflareAccessAuthenticatorContext,
 } from './authenticator';
 export {
+  checkCloudflareAccessConfig,
+  type CheckCloudflareAccessConfigOptions,
+} from './checkConfig';
+export {
   cloudflareAccessSignInResolvers,
   type CloudflareAccessEmailResolverOptions,
   type CloudflareAccessEmailLocalPartResolverOptions,

@@ -1,4 +1,5 @@
 import supertest from 'supertest';
+import type { JsonObject } from '@backstage/types';
 import {
   AUD,
   createAccessServer,
@@ -228,6 +229,50 @@ describe('auth backend with the cfaccess module', () => {
     } finally {
       await userOnly.stop();
     }
+  });
+
+  describe('startup', () => {
+    function startWith(auth: JsonObject) {
+      return startAuthBackend({ features: [cfaccessModule], auth });
+    }
+    // Port 1 refuses connections: the startup key fetch reaches nothing on this machine.
+    const local = {
+      teamDomain: 'http://127.0.0.1:1',
+      audience: AUD,
+      ...emailResolver,
+    };
+
+    it('fails naming the key when a required value is missing', async () => {
+      await expect(
+        startWith({ providers: { cfaccess: { teamName: 'testteam' } } }),
+      ).rejects.toThrow(/auth.providers.cfaccess.audience is required/);
+    });
+
+    it('fails when the module is installed but auth.providers.cfaccess is absent', async () => {
+      await expect(startWith({ providers: {} })).rejects.toThrow(
+        /auth.providers.cfaccess is required: the Cloudflare Access provider is installed but not configured/,
+      );
+    });
+
+    it('refuses a loopback team domain unless auth.environment is development', async () => {
+      await expect(
+        startWith({ providers: { cfaccess: local } }),
+      ).rejects.toThrow(
+        /auth.providers.cfaccess.teamDomain must be https outside development, got http:\/\/127.0.0.1:1 \(auth.environment is not set\)/,
+      );
+      await expect(
+        startWith({
+          environment: 'production',
+          providers: { cfaccess: local },
+        }),
+      ).rejects.toThrow(/\(auth.environment is "production"\)/);
+
+      const backend = await startWith({
+        environment: 'development',
+        providers: { cfaccess: local },
+      });
+      await backend.stop();
+    });
   });
 
   it('adds mapped Access groups as ownership refs with signInWithCatalogUserAndAccessGroups', async () => {

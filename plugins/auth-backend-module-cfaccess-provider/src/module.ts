@@ -8,6 +8,7 @@ import {
   createProxyAuthProviderFactory,
 } from '@backstage/plugin-auth-node';
 import { createCloudflareAccessAuthenticator } from './authenticator';
+import { checkCloudflareAccessConfig } from './checkConfig';
 import { RateLimitedLogger } from './rateLimitedLogger';
 import { createSignInResolverFactories } from './resolvers';
 import { readSignInResolverChain } from './signInResolverConfig';
@@ -28,14 +29,18 @@ export const authModuleCfAccessProvider = createBackendModule({
         cache: coreServices.cache,
         logger: coreServices.logger,
         lifecycle: coreServices.lifecycle,
+        rootConfig: coreServices.rootConfig,
       },
-      async init({ providers, cache, logger, lifecycle }) {
+      async init({ providers, cache, logger, lifecycle, rootConfig }) {
+        // A misconfiguration stops startup here, naming the key (and the unset variable).
+        await checkCloudflareAccessConfig({ config: rootConfig, logger });
         const authenticator = createCloudflareAccessAuthenticator({
           cache,
           logger,
           // Keys fetched at startup and kept fresh; stopped on shutdown.
           prefetchKeys: true,
           lifecycle,
+          rootConfig,
         });
         const warnings = new RateLimitedLogger(logger);
         // Ours come last so the Access-aware versions win on name clashes.

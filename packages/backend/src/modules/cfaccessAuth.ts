@@ -11,6 +11,7 @@ import {
 } from '@backstage/plugin-auth-node';
 import {
   type AccessGroupMapping,
+  checkCloudflareAccessConfig,
   cloudflareAccessSignInResolvers,
   type CloudflareAccessResult,
   createAccessGroupMapper,
@@ -97,8 +98,12 @@ export const cfaccessAuthModule = createBackendModule({
         cache: coreServices.cache,
         logger: coreServices.logger,
         lifecycle: coreServices.lifecycle,
+        rootConfig: coreServices.rootConfig,
       },
-      async init({ providers, cache, logger, lifecycle }) {
+      async init({ providers, cache, logger, lifecycle, rootConfig }) {
+        // A misconfiguration (a missing variable, an http or loopback team domain in production) stops
+        // startup here with a message naming the key, the file and the variable.
+        await checkCloudflareAccessConfig({ config: rootConfig, logger });
         providers.registerProvider({
           providerId: 'cfaccess',
           factory: createProxyAuthProviderFactory({
@@ -108,6 +113,8 @@ export const cfaccessAuthModule = createBackendModule({
               // Keys fetched at startup and kept fresh in the background; the refresh stops on shutdown.
               prefetchKeys: true,
               lifecycle,
+              // auth.environment decides whether the local emulator may be the team domain.
+              rootConfig,
             }),
             signInResolver: createCloudflareAccessSignInResolverChain({
               resolvers: [

@@ -179,8 +179,9 @@ function exampleStyleModule(clock?: OffsetClock) {
           cache: coreServices.cache,
           logger: coreServices.logger,
           lifecycle: coreServices.lifecycle,
+          rootConfig: coreServices.rootConfig,
         },
-        async init({ providers, cache, logger, lifecycle }) {
+        async init({ providers, cache, logger, lifecycle, rootConfig }) {
           providers.registerProvider({
             providerId: 'cfaccess',
             factory: createProxyAuthProviderFactory({
@@ -189,6 +190,7 @@ function exampleStyleModule(clock?: OffsetClock) {
                 logger,
                 prefetchKeys: true,
                 lifecycle,
+                rootConfig,
                 ...(clock && { now: clock.now }),
               }),
               async signInResolver({ result }, ctx) {
@@ -274,6 +276,8 @@ export async function startFaultHarness(
             app: { baseUrl: 'http://localhost:3000' },
             backend: { baseUrl: 'http://localhost:7007' },
             auth: {
+              // The emulator on loopback is the team domain, as in development.
+              environment: 'development',
               providers: {
                 cfaccess: {
                   teamDomain: emulator.url,

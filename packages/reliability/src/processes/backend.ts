@@ -1,7 +1,7 @@
 /*
  * One replica of the example backend (packages/backend), run from source the way `yarn start` runs it,
- * but without the file watcher: node with Backstage's transform, app-config.yaml plus the reliability
- * config, its own port. The node process is the direct child, so its pid is the backend's (for RSS).
+ * but without the file watcher: node with Backstage's transform, the development config stack
+ * (app-config.yaml, app-config.development.yaml) plus the reliability config, its own port. The node process is the direct child, so its pid is the backend's (for RSS).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -37,6 +37,8 @@ export function startReplica(options: ReplicaOptions): Replica {
       '--config',
       path.join(repoRoot, 'app-config.yaml'),
       '--config',
+      path.join(repoRoot, 'app-config.development.yaml'),
+      '--config',
       path.join(repoRoot, 'packages/reliability/app-config.scale.yaml'),
     ],
     {
@@ -44,6 +46,7 @@ export function startReplica(options: ReplicaOptions): Replica {
       env: {
         ...process.env,
         NODE_ENV: 'development',
+        BACKSTAGE_ENV: 'development',
         ...options.env,
         APP_CONFIG_backend_listen_port: String(options.port),
       },

@@ -62,10 +62,10 @@ export interface Topology {
   startupSeconds: number;
 }
 
-/** The AUD tag the example backend expects (app-config.yaml), so the emulator signs for it. */
+/** The AUD tag the example backend expects (app-config.development.yaml), so the emulator signs for it. */
 export function configuredAudience(): string {
   const config = parse(
-    fs.readFileSync(path.join(repoRoot, 'app-config.yaml'), 'utf8'),
+    fs.readFileSync(path.join(repoRoot, 'app-config.development.yaml'), 'utf8'),
   );
   return config.auth.providers.cfaccess.audience;
 }

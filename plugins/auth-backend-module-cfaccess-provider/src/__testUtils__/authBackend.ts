@@ -23,13 +23,15 @@ export const catalogUsers = [
 
 /**
  * A real auth backend (startTestBackend, @backstage/plugin-auth-backend, an in-memory catalog) with the
- * given features and `auth.providers.cfaccess` config. Stop it with `backend.stop()`.
+ * given features and `auth.providers.cfaccess` config (or, with `auth`, the whole `auth` section). Stop it
+ * with `backend.stop()`.
  */
-export function startAuthBackend(options: {
-  features: Parameters<typeof startTestBackend>[0]['features'];
-  cfaccess: JsonObject;
-  entities?: object[];
-}) {
+export function startAuthBackend(
+  options: {
+    features: Parameters<typeof startTestBackend>[0]['features'];
+    entities?: object[];
+  } & ({ cfaccess: JsonObject } | { auth: JsonObject }),
+) {
   return startTestBackend({
     features: [
       authPlugin,
@@ -38,7 +40,10 @@ export function startAuthBackend(options: {
         data: {
           app: { baseUrl: 'http://localhost:3000' },
           backend: { baseUrl: 'http://localhost:7007' },
-          auth: { providers: { cfaccess: options.cfaccess } },
+          auth:
+            'auth' in options
+              ? options.auth
+              : { providers: { cfaccess: options.cfaccess } },
         },
       }),
       catalogServiceMock.factory({

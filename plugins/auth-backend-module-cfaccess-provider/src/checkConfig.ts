@@ -1,0 +1,112 @@
+/*
+ * The startup check: the provider's config read with the deployment mode (development allowances only in
+ * development), and a missing value explained by where it should have come from (which file, which
+ * environment variable). The module runs it in its init, before any request; a custom module can too.
+ */
+import type { Config } from '@backstage/config';
+import type { LoggerService } from '@backstage/backend-plugin-api';
+import {
+  CfAccessConfigError,
+  namesThisMachine,
+  readCfAccessConfig,
+  readDeploymentMode,
+} from './config';
+import {
+  type ConfigOriginOptions,
+  describeConfigValueOrigin,
+  findConfigValueOrigin,
+} from './configOrigin';
+
+/**
+ * Options for {@link checkCloudflareAccessConfig}.
+ *
+ * @public
+ */
+export type CheckCloudflareAccessConfigOptions = {
+  /** Backstage's root config (`coreServices.rootConfig`). */
+  config: Config;
+  /** The provider id the config lives under. Default `cfaccess`. */
+  providerId?: string;
+  /** Warned when a dangerous option is in effect. */
+  logger?: LoggerService;
+  /**
+   * Where a missing value is looked up: by default the sources Backstage's
+   * root config reads (`process.argv`, `process.env`).
+   */
+  argv?: string[];
+  env?: Record<string, string | undefined>;
+};
+
+/**
+ * Adds to a missing-value error where the value should have come from: the
+ * first of its keys that some source sets (e.g. to an unset variable), or
+ * else that no source sets it. The error unchanged when the sources cannot
+ * be read again.
+ */
+export async function explainMissingValue(
+  error: CfAccessConfigError,
+  prefix: string,
+  options: ConfigOriginOptions = {},
+): Promise<CfAccessConfigError> {
+  const keys = error.keys.length
+    ? error.keys.map(key => `${prefix}.${key}`)
+    : [prefix];
+  let clause: string | undefined;
+  for (const key of keys) {
+    const origin = await findConfigValueOrigin(key, options);
+    if (origin && (origin.source || !clause)) {
+      clause = describeConfigValueOrigin(key, origin);
+      if (origin.source) {
+        break;
+      }
+    }
+  }
+  return clause
+    ? new CfAccessConfigError(`${error.message}; ${clause}`, error.keys, true)
+    : error;
+}
+
+/**
+ * Validates the Cloudflare Access provider's config as the provider will
+ * read it, and throws an error naming the key when it is invalid. When a
+ * required value is missing, the error also says which config file and
+ * which environment variable it should have come from. Call it in a custom
+ * module's `init` (the module does) so a misconfiguration stops startup with
+ * that message.
+ *
+ * @public
+ */
+export async function checkCloudflareAccessConfig(
+  options: CheckCloudflareAccessConfigOptions,
+): Promise<void> {
+  const providerId = options.providerId ?? 'cfaccess';
+  const prefix = `auth.providers.${providerId}`;
+  const originOptions = { argv: options.argv, env: options.env };
+  const providerConfig = options.config.getOptionalConfig(prefix);
+  if (!providerConfig) {
+    throw await explainMissingValue(
+      new CfAccessConfigError(
+        `${prefix} is required: the Cloudflare Access provider is installed but not configured`,
+        [],
+        true,
+      ),
+      prefix,
+      originOptions,
+    );
+  }
+  const mode = readDeploymentMode(options.config);
+  let teamDomain: string;
+  try {
+    ({ teamDomain } = readCfAccessConfig(providerConfig, { providerId, mode }));
+  } catch (error) {
+    if (error instanceof CfAccessConfigError && error.missing) {
+      throw await explainMissingValue(error, prefix, originOptions);
+    }
+    throw error;
+  }
+  if (!mode.development && namesThisMachine(new URL(teamDomain).hostname)) {
+    options.logger?.warn(
+      `${prefix}.dangerouslyAllowLoopbackTeamDomain is on (${mode.reason}): whatever listens on ${teamDomain} is trusted as Cloudflare Access. Only for tests on this machine, never in a deployment.`,
+    );
+  }
+}
