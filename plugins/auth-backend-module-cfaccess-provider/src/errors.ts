@@ -175,6 +175,7 @@ function detailsFrom(
  * @public
  */
 export class CloudflareAccessAuthenticationError extends AuthenticationError {
+  /** Why the token was rejected; also in the response body. */
   readonly reason: CloudflareAccessRejectionReason;
   readonly #details: CloudflareAccessRejectionDetails;
 
@@ -207,6 +208,7 @@ export class CloudflareAccessAuthenticationError extends AuthenticationError {
  * @public
  */
 export class CloudflareAccessKeysUnavailableError extends ServiceUnavailableError {
+  /** Always `keys_unavailable`; also in the response body. */
   readonly reason: CloudflareAccessRejectionReason = 'keys_unavailable';
   readonly #details: CloudflareAccessRejectionDetails;
 

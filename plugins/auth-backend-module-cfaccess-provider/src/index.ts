@@ -11,7 +11,12 @@ export {
   type CloudflareAccessAuthenticatorOptions,
   type CloudflareAccessAuthenticatorContext,
 } from './authenticator';
-export { cloudflareAccessSignInResolvers } from './resolvers';
+export {
+  cloudflareAccessSignInResolvers,
+  type CloudflareAccessEmailResolverOptions,
+  type CloudflareAccessGroupsResolverOptions,
+  type CloudflareAccessServiceTokenResolverOptions,
+} from './resolvers';
 export {
   accessGroupsToEntityRefs,
   normalizeAccessGroups,
@@ -23,6 +28,7 @@ export {
   CloudflareAccessKeysUnavailableError,
   cloudflareAccessRejectionReasons,
   type CloudflareAccessRejection,
+  type CloudflareAccessRejectionDetails,
   type CloudflareAccessRejectionReason,
 } from './errors';
 export type {

@@ -15,31 +15,56 @@ import { z } from 'zod/v3';
 import { accessGroupsToEntityRefs } from './groups';
 import { CloudflareAccessResult } from './types';
 
-type UserResolverOptions = {
+/**
+ * Options of the email resolvers (`emailMatchingUserEntityProfileEmail`,
+ * `emailLocalPartMatchingUserEntityName`).
+ *
+ * @public
+ */
+export type CloudflareAccessEmailResolverOptions = {
   allowedDomains?: string[];
   dangerouslyAllowSignInWithoutUserInCatalog?: boolean;
 };
-type ServiceResolverOptions = {
+/**
+ * Options of the `serviceTokenSubject` resolver.
+ *
+ * @public
+ */
+export type CloudflareAccessServiceTokenResolverOptions = {
   dangerouslyAllowSignInWithoutUserInCatalog?: boolean;
 };
-type GroupsResolverOptions = { namespace?: string; allowedDomains?: string[] };
+/**
+ * Options of the `signInWithCatalogUserAndAccessGroups` resolver.
+ *
+ * @public
+ */
+export type CloudflareAccessGroupsResolverOptions = {
+  namespace?: string;
+  allowedDomains?: string[];
+};
 
 // Typed explicitly: inferring through createSignInResolverFactory's
 // generics is too deep for the compiler.
-const userOptionsSchema: z.ZodType<UserResolverOptions | undefined> = z
+const userOptionsSchema: z.ZodType<
+  CloudflareAccessEmailResolverOptions | undefined
+> = z
   .object({
     allowedDomains: z.array(z.string()).optional(),
     dangerouslyAllowSignInWithoutUserInCatalog: z.boolean().optional(),
   })
   .optional();
 
-const serviceOptionsSchema: z.ZodType<ServiceResolverOptions | undefined> = z
+const serviceOptionsSchema: z.ZodType<
+  CloudflareAccessServiceTokenResolverOptions | undefined
+> = z
   .object({
     dangerouslyAllowSignInWithoutUserInCatalog: z.boolean().optional(),
   })
   .optional();
 
-const groupsOptionsSchema: z.ZodType<GroupsResolverOptions | undefined> = z
+const groupsOptionsSchema: z.ZodType<
+  CloudflareAccessGroupsResolverOptions | undefined
+> = z
   .object({
     namespace: z.string().optional(),
     allowedDomains: z.array(z.string()).optional(),
@@ -145,7 +170,7 @@ export namespace cloudflareAccessSignInResolvers {
 
   /**
    * Signs a person in as the catalog user named like the local part of the
-   * verified email (`jane.doe@example.com` -> `user:default/jane.doe`).
+   * verified email (`jane.doe@example.com` becomes `user:default/jane.doe`).
    * Never signs a service token in.
    */
   export const emailLocalPartMatchingUserEntityName = resolverFactory({
