@@ -11,7 +11,7 @@ import {
   startTestOidcProvider,
 } from '../packages/access-emulator/src/__testUtils__/oidcProvider';
 
-// The chain the seeds build with PocketID or Authentik, locally: Backstage -> Access (the emulator) ->
+// The chain the PocketID and Authentik guides build, locally: Backstage -> Access (the emulator) ->
 // an OpenID Connect provider (oidc-provider, a certified implementation, run in this process) -> back to
 // Access -> Backstage signed in as the catalog user, owning what the IdP's groups own.
 //

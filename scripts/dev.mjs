@@ -90,9 +90,9 @@ async function announceWhenReady() {
       const { users = [] } = parse(readFileSync(USERS_FILE, 'utf8')) ?? {};
       const lines = users.map(
         u =>
-          `    ${u.email.padEnd(22)} ${u.name} (${(u.groups ?? []).join(
-            ', ',
-          )})`,
+          `    ${u.email.padEnd(22)} ${u.name} (${(u.groups ?? [])
+            .map(g => (typeof g === 'string' ? g : g.name))
+            .join(', ')})`,
       );
       const { identityProviders = [], oneTimePin = true } = IDP_CONFIG
         ? parse(readFileSync(IDP_CONFIG, 'utf8')) ?? {}

@@ -20,13 +20,15 @@ export interface Config {
         audience: string | string[];
         /**
          * Service tokens allowed to sign in, by Client ID (`token`, the JWT's
-         * common_name), each mapped to a subject (email or entity ref).
+         * common_name), each mapped to a subject: the email of a catalog User
+         * (signed in by the email resolvers) or a User entity ref (signed in
+         * by serviceTokenSubject). Read at startup.
          * @deepVisibility secret
          */
         serviceTokens?: Array<{
           /** Service token Client ID, ends in `.access`. */
           token: string;
-          /** Email or entity ref, e.g. user:default/ci-bot. */
+          /** An email, or a User entity ref such as user:default/ci-bot. */
           subject: string;
         }>;
         /** Header carrying the application token. Default cf-access-jwt-assertion. */
@@ -72,7 +74,12 @@ export interface Config {
            */
           maxEntries?: number;
         };
-        /** Sign-in resolvers, as for every provider. */
+        /**
+         * Sign-in resolvers, tried in order: emailMatchingUserEntityProfileEmail,
+         * emailLocalPartMatchingUserEntityName (requires allowedDomains),
+         * serviceTokenSubject, signInWithCatalogUserAndAccessGroups (requires
+         * accessGroups). When none finds a catalog User: 403 user_not_found.
+         */
         signIn?: {
           resolvers: Array<{
             resolver: string;

@@ -194,6 +194,18 @@ describe('createCloudflareAccessAuthenticator', () => {
     expect(state.identityRequests).toBe(0);
   });
 
+  it('names each group to the browser by its name, or its id when it has no name', async () => {
+    state.identity = () => ({
+      ...defaultIdentity(),
+      groups: [{ id: 'only-id' }, 'Only Name', { id: 'g1', name: 'Both' }],
+    });
+    const { authenticate } = setup();
+    const { providerInfo } = await authenticate({
+      'cf-access-jwt-assertion': await mintToken(key, userClaims(clock)),
+    });
+    expect(providerInfo?.groups).toEqual(['only-id', 'Only Name', 'Both']);
+  });
+
   it('signs a listed service token in without get-identity', async () => {
     const token = await mintToken(key, serviceClaims(clock));
     const { authenticate } = setup();

@@ -93,8 +93,6 @@ export function authenticatorState(
   return ctx as ContextWithState;
 }
 
-const EMAIL_PATTERN = /^[^@\s:/]+@[^@\s:/]+$/;
-
 /** Reads one cookie from the Cookie header: express `req.cookies` may not be set. */
 export function readCookie(
   cookieHeader: string | undefined,
@@ -124,10 +122,11 @@ function fallbackIdentity(
   verified: VerifiedAccessToken,
 ): CloudflareAccessIdentityProfile {
   if (verified.tokenType === 'service') {
+    // The profile email is the configured subject when that is an email, as upstream hands it to resolvers.
     return {
       id: verified.clientId,
-      name: verified.subject,
-      email: EMAIL_PATTERN.test(verified.subject) ? verified.subject : '',
+      name: verified.subject.subject,
+      email: verified.subject.email ?? '',
       groups: [],
     };
   }
@@ -305,17 +304,14 @@ export function createAuthenticator(
         tokenType: verified.tokenType,
         identityAvailable: identity !== undefined,
         ...(verified.tokenType === 'service' && {
-          serviceToken: {
-            clientId: verified.clientId,
-            subject: verified.subject,
-          },
+          serviceToken: { clientId: verified.clientId, ...verified.subject },
         }),
       };
       // What the browser gets: never the token.
       const providerInfo: CloudflareAccessProviderInfo = {
         ...(cfIdentity.email && { email: cfIdentity.email }),
         ...(cfIdentity.name && { name: cfIdentity.name }),
-        ...(identity && { groups: identity.groups.map(g => g.name) }),
+        ...(identity && { groups: identity.groups.map(g => g.name || g.id) }),
         expiresInSeconds,
       };
       metrics.authentication(

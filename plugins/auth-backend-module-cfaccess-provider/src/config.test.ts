@@ -128,6 +128,14 @@ describe('readCfAccessConfig', () => {
       /auth.providers.cfaccess.serviceTokens\[1\].token is listed more than once/,
     ],
     [
+      {
+        teamName: 't',
+        audience: 'a',
+        serviceTokens: [{ token: 'x.access', subject: 'component:default/ci' }],
+      },
+      /auth.providers.cfaccess.serviceTokens\[0\].subject must be an email or a User entity ref such as user:default\/ci-bot, got "component:default\/ci"/,
+    ],
+    [
       { teamName: 't', audience: 'a', jwtHeaderName: 'bad header' },
       /auth.providers.cfaccess.jwtHeaderName is not a valid header name/,
     ],
@@ -213,7 +221,10 @@ describe('readCfAccessConfig', () => {
     });
     expect(config.verifiedTokenCache.maxEntries).toBe(0);
     expect(config.audiences).toEqual(['a1', 'a2']);
-    expect(config.serviceTokens.get('x.access')).toBe('user:default/ci-bot');
+    expect(config.serviceTokens.get('x.access')).toEqual({
+      subject: 'user:default/ci-bot',
+      entityRef: 'user:default/ci-bot',
+    });
     expect(config.jwtHeaderName).toBe('x-custom-jwt');
     expect(config.authorizationCookieName).toBe('MyCookie');
     expect(config.clockToleranceSeconds).toBe(0);

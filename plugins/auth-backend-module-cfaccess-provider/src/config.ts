@@ -1,4 +1,8 @@
 import { Config } from '@backstage/config';
+import {
+  parseServiceTokenSubject,
+  ServiceTokenSubject,
+} from './serviceTokenSubject';
 
 /** Defaults and bounds for every numeric setting; the README table mirrors these. */
 export const numericSettings = {
@@ -41,8 +45,8 @@ export type CfAccessConfig = {
   certsUrl: string;
   identityUrl: string;
   audiences: string[];
-  /** Service token Client ID -> subject (email or entity ref). */
-  serviceTokens: Map<string, string>;
+  /** Service token Client ID -> its subject, parsed (email or User entity ref). */
+  serviceTokens: Map<string, ServiceTokenSubject>;
   /** Lower-cased, as Node presents incoming header names. */
   jwtHeaderName: string;
   authorizationCookieName: string;
@@ -234,7 +238,7 @@ function readAudiences(r: ConfigReader, config: Config): string[] {
 }
 
 function readServiceTokens(r: ConfigReader, config: Config) {
-  const tokens = new Map<string, string>();
+  const tokens = new Map<string, ServiceTokenSubject>();
   let entries: Config[] | undefined;
   try {
     entries = config.getOptionalConfigArray('serviceTokens');
@@ -260,7 +264,16 @@ function readServiceTokens(r: ConfigReader, config: Config) {
     if (tokens.has(token.trim())) {
       r.fail(`${key}.token`, 'is listed more than once');
     }
-    tokens.set(token.trim(), subject.trim());
+    const parsed = parseServiceTokenSubject(subject.trim());
+    if (!parsed) {
+      r.fail(
+        `${key}.subject`,
+        `must be an email or a User entity ref such as user:default/ci-bot, got ${JSON.stringify(
+          subject,
+        )}`,
+      );
+    }
+    tokens.set(token.trim(), parsed);
   });
   return tokens;
 }

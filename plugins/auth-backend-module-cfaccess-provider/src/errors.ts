@@ -1,5 +1,6 @@
 import {
   AuthenticationError,
+  NotAllowedError,
   ServiceUnavailableError,
 } from '@backstage/errors';
 
@@ -254,4 +255,17 @@ export function isCloudflareAccessRejection(
     error instanceof CloudflareAccessAuthenticationError ||
     error instanceof CloudflareAccessKeysUnavailableError
   );
+}
+
+/**
+ * A 403 when Cloudflare Access signed the caller in, but none of the sign-in
+ * resolvers found a catalog User for them. The `name` stays
+ * `NotAllowedError` so Backstage's error handler answers 403; the message is
+ * one sentence for the caller, the details are in the server log.
+ *
+ * @public
+ */
+export class CloudflareAccessUserNotFoundError extends NotAllowedError {
+  /** Always `user_not_found`; also in the response body. */
+  readonly reason = 'user_not_found' as const;
 }

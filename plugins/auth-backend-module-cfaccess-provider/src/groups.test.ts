@@ -1,18 +1,39 @@
-import {
-  accessGroupsToEntityRefs,
-  normalizeAccessGroups,
-  slugifyAccessGroupName,
-} from './groups';
+import { createAccessGroupMapper, normalizeAccessGroups } from './groups';
 
-describe('groups', () => {
-  it('normalises objects and plain strings, dropping junk', () => {
+/** Names that all became `group:default/admins` when group names were slugified. */
+const ADMINS_LOOKALIKES = [
+  'Admins',
+  'ADMINS!',
+  ' admins ',
+  'admins\u200b',
+  'ａｄｍｉｎｓ',
+  'ådmins',
+  '«admins»',
+  '../admins',
+];
+
+const ADMINS_ID = '0b7f3c1e-5a7d-4c9e-9d51-4f1c2f8e6a10';
+
+function group(name: string, id = '') {
+  return { id, name, email: '' };
+}
+
+function recordingLogger() {
+  const warnings: string[] = [];
+  return { warnings, logger: { warn: (m: string) => warnings.push(m) } };
+}
+
+describe('normalizeAccessGroups', () => {
+  it('keeps objects and plain strings as reported, dropping junk', () => {
     expect(
       normalizeAccessGroups([
         { id: 'g1', name: 'Platform Team', email: 'p@example.com' },
         { name: 'Only Name' },
         { id: 'only-id' },
         'SRE',
+        ' padded ',
         '',
+        '   ',
         42,
         null,
         ['nested'],
@@ -20,42 +41,184 @@ describe('groups', () => {
       ]),
     ).toEqual([
       { id: 'g1', name: 'Platform Team', email: 'p@example.com' },
-      { id: 'Only Name', name: 'Only Name', email: '' },
-      { id: 'only-id', name: 'only-id', email: '' },
-      { id: 'SRE', name: 'SRE', email: '' },
+      { id: '', name: 'Only Name', email: '' },
+      { id: 'only-id', name: '', email: '' },
+      { id: '', name: 'SRE', email: '' },
+      { id: '', name: ' padded ', email: '' },
     ]);
     expect(normalizeAccessGroups(undefined)).toEqual([]);
     expect(normalizeAccessGroups('admins')).toEqual([]);
   });
+});
 
-  it('slugifies group names into entity names', () => {
-    expect(slugifyAccessGroupName('Platform Team')).toBe('platform-team');
-    expect(slugifyAccessGroupName('  Équipe / Données ')).toBe(
-      'equipe-donnees',
-    );
-    expect(slugifyAccessGroupName('team_a.b')).toBe('team_a.b');
-    expect(slugifyAccessGroupName('---')).toBeUndefined();
-    expect(slugifyAccessGroupName('x'.repeat(100))).toHaveLength(63);
+describe('createAccessGroupMapper with an explicit mapping', () => {
+  const map = createAccessGroupMapper({
+    accessGroups: [
+      { id: ADMINS_ID, entityRef: 'group:default/admins' },
+      { name: 'platform-team', entityRef: 'group:default/platform' },
+      { name: 'Platform Team', entityRef: 'Group:Default/Platform' },
+      { id: 'sre-id', entityRef: 'group:ops/sre' },
+      { id: 'sre-id', entityRef: 'group:ops/on-call' },
+    ],
   });
 
-  it('turns groups into deduplicated entity refs', () => {
+  it('grants the refs of mapped groups by id or exact name, and nothing else', () => {
     expect(
-      accessGroupsToEntityRefs([
-        { id: 'g1', name: 'Platform Team', email: '' },
-        'platform team',
-        'SRE',
-        '!!!',
+      map([
+        group('Admins', ADMINS_ID),
+        group('platform-team'),
+        group('SRE', 'sre-id'),
+        group('Everyone', 'everyone-id'),
+        'unmapped',
       ]),
-    ).toEqual(['group:default/platform-team', 'group:default/sre']);
+    ).toEqual([
+      'group:default/admins',
+      'group:default/platform',
+      'group:ops/sre',
+      'group:ops/on-call',
+    ]);
+    // Refs are canonical (lower case), whatever the mapping's spelling.
+    expect(map(['Platform Team'])).toEqual(['group:default/platform']);
   });
 
-  it('honours kind, namespace and id', () => {
-    expect(
-      accessGroupsToEntityRefs([{ id: 'G-1', name: 'Platform', email: '' }], {
-        kind: 'Group',
+  it.each(ADMINS_LOOKALIKES)(
+    'grants nothing for a look-alike group named %j',
+    name => {
+      const byName = createAccessGroupMapper({
+        accessGroups: [{ name: 'admins', entityRef: 'group:default/admins' }],
+      });
+      expect(byName([group(name, 'attacker-made')])).toEqual([]);
+      expect(byName([name])).toEqual([]);
+      expect(map([group(name)])).toEqual([]);
+    },
+  );
+
+  it('never takes a group name for an id', () => {
+    // An identity provider without ids reports a group *named* like the mapped id.
+    expect(map([ADMINS_ID, group(ADMINS_ID)])).toEqual([]);
+  });
+
+  it.each([
+    [{}, /accessGroups must list the Access groups/],
+    [{ accessGroups: [] }, /accessGroups must list the Access groups/],
+    [
+      {
+        accessGroups: [{ name: 'a', entityRef: 'group:default/a' }],
         namespace: 'access',
-        use: 'id',
-      }),
-    ).toEqual(['group:access/g-1']);
+      },
+      /namespace only applies to dangerouslyMapGroupNames/,
+    ],
+    [
+      { accessGroups: [{ id: 'x', name: 'y', entityRef: 'group:default/a' }] },
+      /accessGroups\[0\] must have exactly one of id and name/,
+    ],
+    [
+      { accessGroups: [{ entityRef: 'group:default/a' }] },
+      /accessGroups\[0\] must have exactly one of id and name/,
+    ],
+    [
+      { accessGroups: [{ id: ' ', entityRef: 'group:default/a' }] },
+      /accessGroups\[0\]\.id must be a non-empty string/,
+    ],
+    [
+      {
+        accessGroups: [
+          { id: 'ok', entityRef: 'group:default/a' },
+          { name: 'b', entityRef: 'group:default/not valid' },
+        ],
+      },
+      /accessGroups\[1\]\.entityRef is not a valid entity ref/,
+    ],
+    [
+      { accessGroups: [{ name: 'b', entityRef: '' }] },
+      /accessGroups\[0\]\.entityRef is not an entity ref/,
+    ],
+    [
+      { dangerouslyMapGroupNames: true, namespace: 'Not A Namespace' },
+      /namespace must be a lower-case catalog namespace/,
+    ],
+  ])('refuses an invalid mapping at once: %j', (options, message) => {
+    expect(() => createAccessGroupMapper(options as any)).toThrow(message);
+  });
+});
+
+describe('createAccessGroupMapper with dangerouslyMapGroupNames', () => {
+  it('maps lower-case entity names into the access namespace by default', () => {
+    const map = createAccessGroupMapper({ dangerouslyMapGroupNames: true });
+    expect(
+      map([group('platform-team', 'g1'), 'sre', group('team_a.b')]),
+    ).toEqual([
+      'group:access/platform-team',
+      'group:access/sre',
+      'group:access/team_a.b',
+    ]);
+    expect(
+      createAccessGroupMapper({
+        dangerouslyMapGroupNames: true,
+        namespace: 'idp',
+      })(['sre']),
+    ).toEqual(['group:idp/sre']);
+  });
+
+  it.each(ADMINS_LOOKALIKES)(
+    'skips %j with a warning instead of changing it into a name',
+    name => {
+      const { warnings, logger } = recordingLogger();
+      const map = createAccessGroupMapper({
+        dangerouslyMapGroupNames: true,
+        logger,
+      });
+      expect(map([group(name, 'g-1'), 'admins'])).toEqual([
+        'group:access/admins',
+      ]);
+      expect(warnings).toEqual([
+        expect.stringContaining(
+          `${JSON.stringify(name)} (id g-1) grants nothing`,
+        ),
+      ]);
+    },
+  );
+
+  it('skips names longer than an entity name instead of cutting them', () => {
+    const { warnings, logger } = recordingLogger();
+    const map = createAccessGroupMapper({
+      dangerouslyMapGroupNames: true,
+      logger,
+    });
+    const prefix = 'a'.repeat(63);
+    expect(map([prefix, `${prefix}-platform`, `${prefix}-finance`])).toEqual([
+      `group:access/${prefix}`,
+    ]);
+    expect(warnings).toHaveLength(2);
+  });
+
+  it('grants neither of two groups that map to one ref, and names both', () => {
+    const { warnings, logger } = recordingLogger();
+    const map = createAccessGroupMapper({
+      dangerouslyMapGroupNames: true,
+      logger,
+    });
+    expect(
+      map([
+        group('admins', 'real-admins'),
+        group('admins', 'made-by-a-member'),
+        group('sre', 'sre-id'),
+        group('sre', 'sre-id'), // the same group reported twice is no collision
+      ]),
+    ).toEqual(['group:access/sre']);
+    expect(warnings).toEqual([
+      'Cloudflare Access groups "admins" (id real-admins) and "admins" (id made-by-a-member) all map to group:access/admins; none of them grants it',
+    ]);
+  });
+
+  it('leaves explicitly mapped groups to their mapping', () => {
+    const map = createAccessGroupMapper({
+      accessGroups: [{ id: ADMINS_ID, entityRef: 'group:default/admins' }],
+      dangerouslyMapGroupNames: true,
+    });
+    expect(map([group('admins', ADMINS_ID), 'sre'])).toEqual([
+      'group:default/admins',
+      'group:access/sre',
+    ]);
   });
 });

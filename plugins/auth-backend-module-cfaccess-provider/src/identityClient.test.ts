@@ -80,7 +80,8 @@ describe('IdentityClient', () => {
       email: 'jane@example.com',
       groups: [
         { id: 'g1', name: 'Platform Team', email: 'platform@example.com' },
-        { id: 'SRE', name: 'SRE', email: '' },
+        // A plain string is a name: it has no id.
+        { id: '', name: 'SRE', email: '' },
       ],
       idp: { id: 'idp1', type: 'oidc' },
     });
@@ -237,13 +238,13 @@ describe('IdentityClient', () => {
         fetch: answer.fetch,
       });
       await expect(client.getIdentity(request())).resolves.toMatchObject({
-        groups: [{ id: 'SRE', name: 'SRE', email: '' }],
+        groups: [{ id: '', name: 'SRE', email: '' }],
       });
     });
   });
 
   it.each([
-    ['groups as strings', { groups: ['a', ' b ', ''] }, ['a', 'b']],
+    ['groups as strings', { groups: ['a', 'b', ''] }, ['a', 'b']],
     [
       'groups as objects, some partial',
       { groups: [{ id: 'g1', name: 'One' }, { name: 'Two' }, { id: 3 }, null] },

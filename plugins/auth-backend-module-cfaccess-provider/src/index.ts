@@ -14,18 +14,25 @@ export {
 export {
   cloudflareAccessSignInResolvers,
   type CloudflareAccessEmailResolverOptions,
+  type CloudflareAccessEmailLocalPartResolverOptions,
   type CloudflareAccessGroupsResolverOptions,
   type CloudflareAccessServiceTokenResolverOptions,
 } from './resolvers';
 export {
-  accessGroupsToEntityRefs,
+  createCloudflareAccessSignInResolverChain,
+  type CloudflareAccessSignInResolverChainOptions,
+} from './signInResolverChain';
+export {
+  createAccessGroupMapper,
   normalizeAccessGroups,
-  slugifyAccessGroupName,
-  type AccessGroupsToEntityRefsOptions,
+  type AccessGroupMapper,
+  type AccessGroupMapperOptions,
+  type AccessGroupMapping,
 } from './groups';
 export {
   CloudflareAccessAuthenticationError,
   CloudflareAccessKeysUnavailableError,
+  CloudflareAccessUserNotFoundError,
   cloudflareAccessRejectionReasons,
   type CloudflareAccessRejection,
   type CloudflareAccessRejectionDetails,
@@ -37,4 +44,5 @@ export type {
   CloudflareAccessIdentityProfile,
   CloudflareAccessProviderInfo,
   CloudflareAccessResult,
+  CloudflareAccessServiceToken,
 } from './types';

@@ -1,17 +1,6 @@
-import request from 'supertest';
-import {
-  coreServices,
-  createBackendModule,
-} from '@backstage/backend-plugin-api';
-import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
-import {
-  authProvidersExtensionPoint,
-  createProxyAuthProviderFactory,
-} from '@backstage/plugin-auth-node';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import supertest from 'supertest';
 import {
   AUD,
-  closeAuthDatabaseOnShutdown,
   createAccessServer,
   createTestKey,
   errorUnlessLoopback,
@@ -22,59 +11,17 @@ import {
   TestKey,
   userClaims,
 } from './__testUtils__/fixtures';
-import authPlugin from '@backstage/plugin-auth-backend';
-import cfaccessModule, { createCloudflareAccessAuthenticator } from './index';
+import { refresh, startAuthBackend } from './__testUtils__/authBackend';
+import cfaccessModule from './index';
 import { KeyRefresher } from './keyRefresher';
 
 const { server, state } = createAccessServer();
-
-const entities = [
-  {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'User',
-    metadata: { name: 'jane', namespace: 'default' },
-    spec: { profile: { email: 'jane@example.com' }, memberOf: ['team-a'] },
-  },
-  {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'User',
-    metadata: { name: 'ci-bot', namespace: 'default' },
-    spec: { profile: { email: 'ci-bot@example.com' } },
-  },
-];
-
-function baseConfig(providerConfig: Record<string, unknown>) {
-  return mockServices.rootConfig.factory({
-    data: {
-      app: { baseUrl: 'http://localhost:3000' },
-      backend: { baseUrl: 'http://localhost:7007' },
-      auth: {
-        providers: {
-          cfaccess: {
-            teamName: 'testteam',
-            audience: AUD,
-            serviceTokens: [
-              { token: SERVICE_CLIENT_ID, subject: 'user:default/ci-bot' },
-            ],
-            ...providerConfig,
-          },
-        },
-      },
-    },
-  });
-}
 
 const emailResolver = {
   signIn: {
     resolvers: [{ resolver: 'emailMatchingUserEntityProfileEmail' }],
   },
 };
-
-/** GET /refresh as Cloudflare forwards it: the token in the assertion header (none when omitted). */
-function refresh(backend: { server: any }, token?: string) {
-  const req = request(backend.server).get('/api/auth/cfaccess/refresh');
-  return token ? req.set('cf-access-jwt-assertion', token) : req;
-}
 
 describe('auth backend with the cfaccess module', () => {
   let key: TestKey;
@@ -94,15 +41,17 @@ describe('auth backend with the cfaccess module', () => {
     state.identityStatus = 200;
   });
 
-  async function start(features: any[], providerConfig = {}) {
-    return startTestBackend({
-      features: [
-        authPlugin,
-        closeAuthDatabaseOnShutdown,
-        baseConfig(providerConfig),
-        catalogServiceMock.factory({ entities }),
-        ...features,
-      ],
+  function start(features: any[], providerConfig = {}) {
+    return startAuthBackend({
+      features,
+      cfaccess: {
+        teamName: 'testteam',
+        audience: AUD,
+        serviceTokens: [
+          { token: SERVICE_CLIENT_ID, subject: 'user:default/ci-bot' },
+        ],
+        ...providerConfig,
+      },
     });
   }
 
@@ -125,7 +74,7 @@ describe('auth backend with the cfaccess module', () => {
       });
       expect(JSON.stringify(res.body)).not.toContain(token);
 
-      const viaCookie = await request(backend.server)
+      const viaCookie = await supertest(backend.server)
         .post('/api/auth/cfaccess/refresh')
         .set('cookie', `CF_Authorization=${token}`);
       expect(viaCookie.status).toBe(200);
@@ -263,72 +212,36 @@ describe('auth backend with the cfaccess module', () => {
       await backend.stop();
     }
 
+    // An entity-ref subject is not an email: the email resolver alone finds no user for it.
     const userOnly = await start([cfaccessModule], emailResolver);
     try {
       const res = await refresh(
         userOnly,
         await mintToken(key, serviceClaims(clock)),
       );
-      expect(res.status).not.toBe(200);
-      expect(res.body.backstageIdentity).toBeUndefined();
+      expect(res.status).toBe(403);
+      expect(res.body.error).toEqual({
+        name: 'NotAllowedError',
+        reason: 'user_not_found',
+        message: `Cloudflare Access signed in the service token ${SERVICE_CLIENT_ID}, but Backstage has no user for its subject; ask your Backstage admin (sign-in resolvers tried: emailMatchingUserEntityProfileEmail)`,
+      });
     } finally {
       await userOnly.stop();
     }
   });
 
-  it('works with the seed-004 custom resolver pattern', async () => {
-    const customAuth = createBackendModule({
-      pluginId: 'auth',
-      moduleId: 'custom-auth-provider',
-      register(reg) {
-        reg.registerInit({
-          deps: {
-            providers: authProvidersExtensionPoint,
-            cache: coreServices.cache,
-          },
-          async init({ providers, cache }) {
-            providers.registerProvider({
-              providerId: 'cfaccess',
-              factory: createProxyAuthProviderFactory({
-                authenticator: createCloudflareAccessAuthenticator({ cache }),
-                async signInResolver(info, ctx) {
-                  const { profile } = info;
-                  if (!profile.email) {
-                    throw new Error(
-                      'Login failed, user profile does not contain an email',
-                    );
-                  }
-                  return ctx.signInWithCatalogUser({
-                    filter: {
-                      'spec.profile.email': profile.email,
-                    },
-                  });
-                },
-              }),
-            });
-          },
-        });
-      },
-    });
-    const backend = await start([customAuth]);
-    try {
-      const res = await refresh(
-        backend,
-        await mintToken(key, userClaims(clock)),
-      );
-      expect(res.status).toBe(200);
-      expect(res.body.backstageIdentity.identity.userEntityRef).toBe(
-        'user:default/jane',
-      );
-    } finally {
-      await backend.stop();
-    }
-  });
-
-  it('adds Access groups as ownership refs with signInWithCatalogUserAndAccessGroups', async () => {
+  it('adds mapped Access groups as ownership refs with signInWithCatalogUserAndAccessGroups', async () => {
     const backend = await start([cfaccessModule], {
       signIn: {
-        resolvers: [{ resolver: 'signInWithCatalogUserAndAccessGroups' }],
+        resolvers: [
+          {
+            resolver: 'signInWithCatalogUserAndAccessGroups',
+            accessGroups: [
+              { id: 'g1', entityRef: 'group:default/platform-team' },
+              { name: 'SRE', entityRef: 'group:ops/sre' },
+            ],
+          },
+        ],
       },
     });
     try {
@@ -341,7 +254,7 @@ describe('auth backend with the cfaccess module', () => {
         expect.arrayContaining([
           'user:default/jane',
           'group:default/platform-team',
-          'group:default/sre',
+          'group:ops/sre',
         ]),
       );
 
@@ -352,6 +265,96 @@ describe('auth backend with the cfaccess module', () => {
       );
       expect(degraded.status).toBe(503);
     } finally {
+      await backend.stop();
+    }
+  });
+
+  it('answers 403 user_not_found naming the email and every resolver tried when none finds a user', async () => {
+    const backend = await start([cfaccessModule], {
+      signIn: {
+        resolvers: [
+          { resolver: 'serviceTokenSubject' },
+          {
+            resolver: 'emailLocalPartMatchingUserEntityName',
+            allowedDomains: ['example.com'],
+          },
+          { resolver: 'emailMatchingUserEntityProfileEmail' },
+        ],
+      },
+    });
+    try {
+      const res = await refresh(
+        backend,
+        await mintToken(
+          key,
+          userClaims(clock, { email: 'nobody@example.com', sub: 'nobody' }),
+        ),
+      );
+      expect(res.status).toBe(403);
+      expect(res.body.error).toEqual({
+        name: 'NotAllowedError',
+        reason: 'user_not_found',
+        message:
+          'Cloudflare Access signed you in as nobody@example.com, but Backstage has no user for that email; ask your Backstage admin (sign-in resolvers tried: serviceTokenSubject, emailLocalPartMatchingUserEntityName, emailMatchingUserEntityProfileEmail)',
+      });
+    } finally {
+      await backend.stop();
+    }
+  });
+
+  it.each([
+    [
+      [{ resolver: 'emailLocalPartMatchingUserEntityName' }],
+      /auth\.providers\.cfaccess\.signIn\.resolvers\[0\] \(emailLocalPartMatchingUserEntityName\): emailLocalPartMatchingUserEntityName requires allowedDomains/,
+    ],
+    [
+      [
+        { resolver: 'emailMatchingUserEntityProfileEmail' },
+        { resolver: 'signInWithCatalogUserAndAccessGroups', namespace: 'x' },
+      ],
+      /auth\.providers\.cfaccess\.signIn\.resolvers\[1\] \(signInWithCatalogUserAndAccessGroups\): accessGroups must list/,
+    ],
+    [
+      [{ resolver: 'emailMatchingUserEntityProfileEmial' }],
+      /auth\.providers\.cfaccess\.signIn\.resolvers\[0\]\.resolver must name a sign-in resolver \(.*emailMatchingUserEntityProfileEmail.*\), got "emailMatchingUserEntityProfileEmial"/,
+    ],
+  ])('does not start with signIn.resolvers %j', async (resolvers, message) => {
+    await expect(
+      start([cfaccessModule], { signIn: { resolvers } }),
+    ).rejects.toThrow(message);
+  });
+
+  it('maps lower-case group names into the access namespace only with dangerouslyMapGroupNames', async () => {
+    const defaultIdentity = state.identity;
+    state.identity = () => ({
+      ...defaultIdentity(),
+      groups: ['platform-team', 'Platform Team', { id: 'g9', name: 'sre' }],
+    });
+    const backend = await start([cfaccessModule], {
+      signIn: {
+        resolvers: [
+          {
+            resolver: 'signInWithCatalogUserAndAccessGroups',
+            dangerouslyMapGroupNames: true,
+          },
+        ],
+      },
+    });
+    try {
+      const res = await refresh(
+        backend,
+        await mintToken(key, userClaims(clock, { identity_nonce: 'names' })),
+      );
+      expect(res.status).toBe(200);
+      expect(
+        res.body.backstageIdentity.identity.ownershipEntityRefs.sort(),
+      ).toEqual([
+        'group:access/platform-team',
+        'group:access/sre',
+        'user:default/jane',
+      ]);
+    } finally {
+      state.identity = defaultIdentity;
       await backend.stop();
     }
   });

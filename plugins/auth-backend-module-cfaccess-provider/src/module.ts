@@ -8,7 +8,9 @@ import {
   createProxyAuthProviderFactory,
 } from '@backstage/plugin-auth-node';
 import { createCloudflareAccessAuthenticator } from './authenticator';
-import { cloudflareAccessSignInResolvers } from './resolvers';
+import { RateLimitedLogger } from './rateLimitedLogger';
+import { createSignInResolverFactories } from './resolvers';
+import { readSignInResolverChain } from './signInResolverConfig';
 
 /**
  * Cloudflare Access sign-in for the auth backend, configured under
@@ -28,22 +30,34 @@ export const authModuleCfAccessProvider = createBackendModule({
         lifecycle: coreServices.lifecycle,
       },
       async init({ providers, cache, logger, lifecycle }) {
+        const authenticator = createCloudflareAccessAuthenticator({
+          cache,
+          logger,
+          // Keys fetched at startup and kept fresh; stopped on shutdown.
+          prefetchKeys: true,
+          lifecycle,
+        });
+        const warnings = new RateLimitedLogger(logger);
+        // Ours come last so the Access-aware versions win on name clashes.
+        const factories = {
+          ...commonSignInResolvers,
+          ...createSignInResolverFactories({
+            warn: message => warnings.warn(message, message),
+          }),
+        };
         providers.registerProvider({
           providerId: 'cfaccess',
-          factory: createProxyAuthProviderFactory({
-            authenticator: createCloudflareAccessAuthenticator({
-              cache,
-              logger,
-              // Keys fetched at startup and kept fresh; stopped on shutdown.
-              prefetchKeys: true,
-              lifecycle,
-            }),
-            // Ours come last so the Access-aware versions win on name clashes.
-            signInResolverFactories: {
-              ...commonSignInResolvers,
-              ...cloudflareAccessSignInResolvers,
-            },
-          }),
+          factory: ctx =>
+            createProxyAuthProviderFactory({
+              authenticator,
+              // Undefined without signIn.resolvers: auth-node then reports that none is configured.
+              signInResolver: readSignInResolverChain({
+                config: ctx.config,
+                providerId: ctx.providerId,
+                factories,
+                logger,
+              }),
+            })(ctx),
         });
       },
     });

@@ -1,5 +1,9 @@
 import { NotFoundError } from '@backstage/errors';
-import { cloudflareAccessSignInResolvers } from './resolvers';
+import {
+  cloudflareAccessSignInResolvers,
+  createSignInResolverFactories,
+} from './resolvers';
+import { parseServiceTokenSubject } from './serviceTokenSubject';
 import { CloudflareAccessResult } from './types';
 
 function userResult(overrides: Partial<CloudflareAccessResult> = {}) {
@@ -19,13 +23,19 @@ function userResult(overrides: Partial<CloudflareAccessResult> = {}) {
 }
 
 function serviceResult(subject: string) {
+  const parsed = parseServiceTokenSubject(subject)!;
   return {
     claims: { email: '', sub: '', common_name: 'c.access' } as any,
-    cfIdentity: { id: 'c.access', name: subject, email: '', groups: [] },
+    cfIdentity: {
+      id: 'c.access',
+      name: subject,
+      email: parsed.email ?? '',
+      groups: [],
+    },
     token: 't',
     tokenType: 'service',
     identityAvailable: false,
-    serviceToken: { clientId: 'c.access', subject },
+    serviceToken: { clientId: 'c.access', ...parsed },
   } as CloudflareAccessResult;
 }
 
@@ -85,39 +95,127 @@ describe('cloudflareAccessSignInResolvers', () => {
       ).rejects.toMatchObject({ name: 'NotAllowedError' });
     });
 
-    it('never signs a service token in', async () => {
+    it('signs a service token with an email subject in by that email, as upstream does', async () => {
+      const ctx = mockContext();
+      await cloudflareAccessSignInResolvers.emailMatchingUserEntityProfileEmail(
+        {
+          allowedDomains: ['example.com'],
+        },
+      )(
+        {
+          profile: { email: 'bot@example.com' },
+          result: serviceResult('bot@example.com'),
+        },
+        ctx as any,
+      );
+      expect(ctx.signInWithCatalogUser).toHaveBeenCalledWith(
+        { filter: { 'spec.profile.email': 'bot@example.com' } },
+        { dangerousEntityRefFallback: undefined },
+      );
+    });
+
+    it('passes a service token with an entity-ref subject on to serviceTokenSubject', async () => {
       const ctx = mockContext();
       await expect(
         cloudflareAccessSignInResolvers.emailMatchingUserEntityProfileEmail()(
-          {
-            profile: { email: 'bot@example.com' },
-            result: serviceResult('bot@example.com'),
-          },
+          { profile: {}, result: serviceResult('user:default/ci-bot') },
           ctx as any,
         ),
       ).rejects.toBeInstanceOf(NotFoundError);
       expect(ctx.signInWithCatalogUser).not.toHaveBeenCalled();
     });
+
+    it('rejects unknown options, such as a misspelt allowedDomains', () => {
+      expect(() =>
+        cloudflareAccessSignInResolvers.emailMatchingUserEntityProfileEmail({
+          allowedDomain: ['example.com'],
+        } as any),
+      ).toThrow(/Invalid sign-in resolver options/);
+      expect(() =>
+        cloudflareAccessSignInResolvers.emailMatchingUserEntityProfileEmail({
+          allowedDomains: [],
+        }),
+      ).toThrow(/Invalid sign-in resolver options/);
+    });
   });
 
   describe('emailLocalPartMatchingUserEntityName', () => {
-    it('looks the local part up as entity name', async () => {
+    it('looks the local part up as entity name, within allowedDomains', async () => {
       const ctx = mockContext();
-      await cloudflareAccessSignInResolvers.emailLocalPartMatchingUserEntityName(
-        {
+      const resolver =
+        cloudflareAccessSignInResolvers.emailLocalPartMatchingUserEntityName({
+          allowedDomains: ['example.com'],
           dangerouslyAllowSignInWithoutUserInCatalog: true,
-        },
-      )({ profile, result: userResult() }, ctx as any);
+        });
+      await resolver({ profile, result: userResult() }, ctx as any);
       expect(ctx.signInWithCatalogUser).toHaveBeenCalledWith(
         { entityRef: { name: 'jane+ci' } },
         { dangerousEntityRefFallback: { entityRef: { name: 'jane+ci' } } },
       );
+      await expect(
+        resolver(
+          {
+            profile,
+            result: userResult({
+              claims: { email: 'jane@any-other-domain.com', sub: 'u2' } as any,
+            }),
+          },
+          ctx as any,
+        ),
+      ).rejects.toMatchObject({ name: 'NotAllowedError' });
     });
 
-    it('never signs a service token in', async () => {
+    it('refuses to be created without allowedDomains', () => {
+      expect(() =>
+        cloudflareAccessSignInResolvers.emailLocalPartMatchingUserEntityName(),
+      ).toThrow(
+        /requires allowedDomains: without it, alice@ of any domain signs in as the catalog user alice.*dangerouslyAllowAnyEmailDomain: true/,
+      );
+      expect(() =>
+        cloudflareAccessSignInResolvers.emailLocalPartMatchingUserEntityName({
+          allowedDomains: ['example.com'],
+          dangerouslyAllowAnyEmailDomain: true,
+        }),
+      ).toThrow(/not both/);
+    });
+
+    it('signs any domain in only with dangerouslyAllowAnyEmailDomain', async () => {
+      const ctx = mockContext();
+      await cloudflareAccessSignInResolvers.emailLocalPartMatchingUserEntityName(
+        {
+          dangerouslyAllowAnyEmailDomain: true,
+        },
+      )(
+        {
+          profile,
+          result: userResult({
+            claims: { email: 'alice@any-other-domain.com', sub: 'u3' } as any,
+          }),
+        },
+        ctx as any,
+      );
+      expect(ctx.signInWithCatalogUser).toHaveBeenCalledWith(
+        { entityRef: { name: 'alice' } },
+        { dangerousEntityRefFallback: undefined },
+      );
+    });
+
+    it('signs a service token with an email subject in by its local part', async () => {
+      const ctx = mockContext();
+      await cloudflareAccessSignInResolvers.emailLocalPartMatchingUserEntityName(
+        {
+          allowedDomains: ['example.com'],
+        },
+      )({ profile, result: serviceResult('bot@example.com') }, ctx as any);
+      expect(ctx.signInWithCatalogUser).toHaveBeenCalledWith(
+        { entityRef: { name: 'bot' } },
+        { dangerousEntityRefFallback: undefined },
+      );
       await expect(
-        cloudflareAccessSignInResolvers.emailLocalPartMatchingUserEntityName()(
-          { profile, result: serviceResult('bot@example.com') },
+        cloudflareAccessSignInResolvers.emailLocalPartMatchingUserEntityName({
+          allowedDomains: ['example.com'],
+        })(
+          { profile, result: serviceResult('user:default/ci-bot') },
           mockContext() as any,
         ),
       ).rejects.toBeInstanceOf(NotFoundError);
@@ -131,7 +229,7 @@ describe('cloudflareAccessSignInResolvers', () => {
         dangerouslyAllowSignInWithoutUserInCatalog: true,
       })({ profile, result: serviceResult('user:default/ci-bot') }, ctx as any);
       expect(ctx.signInWithCatalogUser).toHaveBeenCalledWith(
-        { entityRef: { kind: 'user', namespace: 'default', name: 'ci-bot' } },
+        { entityRef: 'user:default/ci-bot' },
         { dangerousEntityRefFallback: { entityRef: 'user:default/ci-bot' } },
       );
     });
@@ -169,29 +267,87 @@ describe('cloudflareAccessSignInResolvers', () => {
   });
 
   describe('signInWithCatalogUserAndAccessGroups', () => {
-    it('adds group refs to the ownership refs', async () => {
+    const accessGroups = [
+      { id: 'g1', entityRef: 'group:default/platform' },
+      { name: 'Admins', entityRef: 'group:default/admins' },
+    ];
+
+    it('adds the refs of mapped Access groups, and only those, to the ownership refs', async () => {
       const ctx = mockContext();
       await cloudflareAccessSignInResolvers.signInWithCatalogUserAndAccessGroups(
+        { accessGroups },
+      )(
         {
-          namespace: 'access',
+          profile,
+          result: userResult({
+            cfIdentity: {
+              id: 'u1',
+              name: 'Jane',
+              email: 'jane+ci@example.com',
+              groups: [
+                { id: 'g1', name: 'Platform Team', email: '' },
+                { id: 'g2', name: 'admins', email: '' },
+                { id: 'g3', name: 'team-a', email: '' },
+              ],
+            },
+          }),
         },
-      )({ profile, result: userResult() }, ctx as any);
+        ctx as any,
+      );
       expect(ctx.issueToken).toHaveBeenCalledWith({
         claims: {
           sub: 'user:default/jane',
           ent: [
             'user:default/jane',
             'group:default/team-a',
-            'group:access/platform-team',
+            'group:default/platform',
           ],
         },
       });
     });
 
+    it('maps group names automatically only when dangerouslyMapGroupNames is set, into their own namespace', async () => {
+      const ctx = mockContext();
+      const warnings: string[] = [];
+      await createSignInResolverFactories({
+        warn: m => warnings.push(m),
+      }).signInWithCatalogUserAndAccessGroups({
+        dangerouslyMapGroupNames: true,
+      })({ profile, result: userResult() }, ctx as any);
+      expect(ctx.issueToken).toHaveBeenCalledWith({
+        claims: {
+          sub: 'user:default/jane',
+          ent: ['user:default/jane', 'group:default/team-a'],
+        },
+      });
+      // "Platform Team" is no entity name: skipped, with the module's warning.
+      expect(warnings).toEqual([
+        expect.stringContaining('"Platform Team" (id g1) grants nothing'),
+      ]);
+    });
+
+    it.each([
+      [undefined, /accessGroups must list the Access groups/],
+      // The options that once mapped every group name into a namespace.
+      [{ namespace: 'access' }, /accessGroups must list the Access groups/],
+      [
+        { accessGroups: [{ name: 'x', entityRef: 'group:default/a b' }] },
+        /accessGroups\[0\]\.entityRef is not a valid entity ref/,
+      ],
+    ])('refuses to be created with %j', (options, message) => {
+      expect(() =>
+        cloudflareAccessSignInResolvers.signInWithCatalogUserAndAccessGroups(
+          options,
+        ),
+      ).toThrow(message);
+    });
+
     it('fails closed when the identity was unavailable', async () => {
       const ctx = mockContext();
       await expect(
-        cloudflareAccessSignInResolvers.signInWithCatalogUserAndAccessGroups()(
+        cloudflareAccessSignInResolvers.signInWithCatalogUserAndAccessGroups({
+          accessGroups,
+        })(
           { profile, result: userResult({ identityAvailable: false }) },
           ctx as any,
         ),
@@ -201,7 +357,9 @@ describe('cloudflareAccessSignInResolvers', () => {
 
     it('never signs a service token in', async () => {
       await expect(
-        cloudflareAccessSignInResolvers.signInWithCatalogUserAndAccessGroups()(
+        cloudflareAccessSignInResolvers.signInWithCatalogUserAndAccessGroups({
+          accessGroups,
+        })(
           { profile, result: serviceResult('bot@example.com') },
           mockContext() as any,
         ),

@@ -1,5 +1,6 @@
-import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
+import { stringifyEntityRef } from '@backstage/catalog-model';
 import {
+  InputError,
   NotAllowedError,
   NotFoundError,
   ServiceUnavailableError,
@@ -12,46 +13,81 @@ import {
   SignInResolverFactory,
 } from '@backstage/plugin-auth-node';
 import { z } from 'zod/v3';
-import { accessGroupsToEntityRefs } from './groups';
+import { AccessGroupMapping, createAccessGroupMapper } from './groups';
 import { CloudflareAccessResult } from './types';
 
 /**
- * Options of the email resolvers (`emailMatchingUserEntityProfileEmail`,
- * `emailLocalPartMatchingUserEntityName`).
+ * Options of the `emailMatchingUserEntityProfileEmail` resolver.
  *
  * @public
  */
 export type CloudflareAccessEmailResolverOptions = {
+  /** Only emails of these domains (case-insensitive) may sign in; others get 403. */
   allowedDomains?: string[];
+  /** Sign in even when no catalog User matches, with a fallback ref. Avoid in production. */
   dangerouslyAllowSignInWithoutUserInCatalog?: boolean;
 };
+
+/**
+ * Options of the `emailLocalPartMatchingUserEntityName` resolver. One of
+ * `allowedDomains` and `dangerouslyAllowAnyEmailDomain` is required.
+ *
+ * @public
+ */
+export type CloudflareAccessEmailLocalPartResolverOptions =
+  CloudflareAccessEmailResolverOptions & {
+    /** Let `alice@` of any domain sign in as the catalog's `alice`. */
+    dangerouslyAllowAnyEmailDomain?: boolean;
+  };
+
 /**
  * Options of the `serviceTokenSubject` resolver.
  *
  * @public
  */
 export type CloudflareAccessServiceTokenResolverOptions = {
+  /** Sign in even when the subject is not in the catalog. Avoid in production. */
   dangerouslyAllowSignInWithoutUserInCatalog?: boolean;
 };
+
 /**
- * Options of the `signInWithCatalogUserAndAccessGroups` resolver.
+ * Options of the `signInWithCatalogUserAndAccessGroups` resolver: one of
+ * `accessGroups` and `dangerouslyMapGroupNames` is required (see
+ * {@link AccessGroupMapperOptions}).
  *
  * @public
  */
 export type CloudflareAccessGroupsResolverOptions = {
-  namespace?: string;
+  /** Only emails of these domains (case-insensitive) may sign in; others get 403. */
   allowedDomains?: string[];
+  accessGroups?: AccessGroupMapping[];
+  dangerouslyMapGroupNames?: boolean;
+  namespace?: string;
 };
+
+const allowedDomainsSchema = z.array(z.string().min(1)).min(1).optional();
 
 // Typed explicitly: inferring through createSignInResolverFactory's
 // generics is too deep for the compiler.
-const userOptionsSchema: z.ZodType<
+const emailOptionsSchema: z.ZodType<
   CloudflareAccessEmailResolverOptions | undefined
 > = z
   .object({
-    allowedDomains: z.array(z.string()).optional(),
+    allowedDomains: allowedDomainsSchema,
     dangerouslyAllowSignInWithoutUserInCatalog: z.boolean().optional(),
   })
+  .strict()
+  .optional();
+
+const localPartOptionsSchema: z.ZodType<
+  CloudflareAccessEmailLocalPartResolverOptions | undefined
+> = z
+  .object({
+    allowedDomains: allowedDomainsSchema,
+    dangerouslyAllowAnyEmailDomain: z.boolean().optional(),
+    dangerouslyAllowSignInWithoutUserInCatalog: z.boolean().optional(),
+  })
+  .strict()
   .optional();
 
 const serviceOptionsSchema: z.ZodType<
@@ -60,15 +96,29 @@ const serviceOptionsSchema: z.ZodType<
   .object({
     dangerouslyAllowSignInWithoutUserInCatalog: z.boolean().optional(),
   })
+  .strict()
   .optional();
 
 const groupsOptionsSchema: z.ZodType<
   CloudflareAccessGroupsResolverOptions | undefined
 > = z
   .object({
+    allowedDomains: allowedDomainsSchema,
+    accessGroups: z
+      .array(
+        z
+          .object({
+            id: z.string().optional(),
+            name: z.string().optional(),
+            entityRef: z.string(),
+          })
+          .strict(),
+      )
+      .optional() as z.ZodType<AccessGroupMapping[] | undefined>,
+    dangerouslyMapGroupNames: z.boolean().optional(),
     namespace: z.string().optional(),
-    allowedDomains: z.array(z.string()).optional(),
   })
+  .strict()
   .optional();
 
 /**
@@ -84,34 +134,35 @@ function resolverFactory<TOptions>(options: {
 }
 
 /**
- * The verified email of a person. Service tokens are not people: a
- * NotFoundError lets a configured resolver list move on to
- * `serviceTokenSubject` instead of signing the token in as a user.
+ * The email a resolver signs in with: a person's signed `email` claim (not
+ * the profile, which a profileTransform may rewrite), or the subject of a
+ * service token configured with an email. A service token with an entity-ref
+ * subject has none: NotFoundError lets the resolver list move on to
+ * `serviceTokenSubject`.
  */
-function userEmail(
-  info: SignInInfo<CloudflareAccessResult>,
+function signInEmail(
+  result: CloudflareAccessResult,
   allowedDomains?: string[],
 ): { email: string; localPart: string } {
-  const { result } = info;
-  if (result?.tokenType !== 'user') {
+  const email =
+    result.tokenType === 'service'
+      ? result.serviceToken?.email
+      : result.claims.email;
+  if (!email) {
     throw new NotFoundError(
-      'Cloudflare Access service tokens are not signed in by user resolvers; use serviceTokenSubject',
+      result.tokenType === 'service'
+        ? 'the service token subject is an entity ref, which serviceTokenSubject signs in'
+        : 'the Cloudflare Access token has no email',
     );
   }
-  // The signed claim, not the profile, which a profileTransform may rewrite.
-  const email = result.claims.email;
-  if (!email) {
-    throw new Error('Login failed, Cloudflare Access token has no email');
-  }
   const at = email.lastIndexOf('@');
-  const localPart = email.slice(0, at);
   const domain = email.slice(at + 1).toLowerCase();
   if (allowedDomains && !allowedDomains.some(d => d.toLowerCase() === domain)) {
     throw new NotAllowedError(
       'Sign-in user email is not from an allowed domain',
     );
   }
-  return { email, localPart };
+  return { email, localPart: email.slice(0, at) };
 }
 
 /**
@@ -133,31 +184,21 @@ function signInWithCatalogUser(
   });
 }
 
-function isEntityRefSubject(subject: string): boolean {
-  return (
-    subject.includes(':') || subject.includes('/') || !subject.includes('@')
-  );
-}
-
 /**
- * Sign-in resolvers for Cloudflare Access. Pass them (after auth-node's
- * `commonSignInResolvers`) as `signInResolverFactories`.
- *
- * @public
+ * Builds the resolver factories. The module passes its logger, for the
+ * warnings of `dangerouslyMapGroupNames`; the exported ones have none.
  */
-export namespace cloudflareAccessSignInResolvers {
-  /**
-   * Signs a person in as the catalog user whose `spec.profile.email` is the
-   * verified email of the Access token. Never signs a service token in.
-   */
-  export const emailMatchingUserEntityProfileEmail = resolverFactory({
-    optionsSchema: userOptionsSchema,
+export function createSignInResolverFactories(logger?: {
+  warn(message: string): void;
+}) {
+  const emailMatchingUserEntityProfileEmail = resolverFactory({
+    optionsSchema: emailOptionsSchema,
     create(options = {}) {
       return async (
         info: SignInInfo<CloudflareAccessResult>,
         ctx: AuthResolverContext,
       ) => {
-        const { email } = userEmail(info, options.allowedDomains);
+        const { email } = signInEmail(info.result, options.allowedDomains);
         return signInWithCatalogUser(
           ctx,
           { filter: { 'spec.profile.email': email } },
@@ -168,19 +209,25 @@ export namespace cloudflareAccessSignInResolvers {
     },
   });
 
-  /**
-   * Signs a person in as the catalog user named like the local part of the
-   * verified email (`jane.doe@example.com` becomes `user:default/jane.doe`).
-   * Never signs a service token in.
-   */
-  export const emailLocalPartMatchingUserEntityName = resolverFactory({
-    optionsSchema: userOptionsSchema,
+  const emailLocalPartMatchingUserEntityName = resolverFactory({
+    optionsSchema: localPartOptionsSchema,
     create(options = {}) {
+      const { allowedDomains, dangerouslyAllowAnyEmailDomain } = options;
+      if (!allowedDomains && !dangerouslyAllowAnyEmailDomain) {
+        throw new InputError(
+          'emailLocalPartMatchingUserEntityName requires allowedDomains: without it, alice@ of any domain signs in as the catalog user alice. List your email domains, or set dangerouslyAllowAnyEmailDomain: true',
+        );
+      }
+      if (allowedDomains && dangerouslyAllowAnyEmailDomain) {
+        throw new InputError(
+          'emailLocalPartMatchingUserEntityName takes allowedDomains or dangerouslyAllowAnyEmailDomain, not both',
+        );
+      }
       return async (
         info: SignInInfo<CloudflareAccessResult>,
         ctx: AuthResolverContext,
       ) => {
-        const { localPart } = userEmail(info, options.allowedDomains);
+        const { localPart } = signInEmail(info.result, allowedDomains);
         return signInWithCatalogUser(
           ctx,
           { entityRef: { name: localPart } },
@@ -191,62 +238,55 @@ export namespace cloudflareAccessSignInResolvers {
     },
   });
 
-  /**
-   * Signs a service token in as its configured `subject`: an entity ref
-   * (`user:default/ci-bot`) is looked up by ref, an email by
-   * `spec.profile.email`. Never signs a person in.
-   */
-  export const serviceTokenSubject = resolverFactory({
+  const serviceTokenSubject = resolverFactory({
     optionsSchema: serviceOptionsSchema,
     create(options = {}) {
       return async (
         info: SignInInfo<CloudflareAccessResult>,
         ctx: AuthResolverContext,
       ) => {
-        const { result } = info;
-        if (result?.tokenType !== 'service' || !result.serviceToken) {
+        const { serviceToken } = info.result;
+        if (info.result.tokenType !== 'service' || !serviceToken) {
           throw new NotFoundError(
             'serviceTokenSubject only signs in Cloudflare Access service tokens',
           );
         }
-        const { subject } = result.serviceToken;
-        if (isEntityRefSubject(subject)) {
-          const ref = parseEntityRef(subject, {
-            defaultKind: 'user',
-            defaultNamespace: 'default',
-          });
+        if (serviceToken.entityRef) {
           return signInWithCatalogUser(
             ctx,
-            { entityRef: ref },
+            { entityRef: serviceToken.entityRef },
             options,
-            stringifyEntityRef(ref),
+            serviceToken.entityRef,
           );
         }
+        const { email } = signInEmail(info.result);
         return signInWithCatalogUser(
           ctx,
-          { filter: { 'spec.profile.email': subject } },
+          { filter: { 'spec.profile.email': email } },
           options,
-          { name: subject },
+          { name: email },
         );
       };
     },
   });
 
-  /**
-   * Signs a person in as the catalog user matching the verified email, and
-   * adds their Access groups as ownership refs (`group:<namespace>/<slug>`).
-   * Fails closed (503) when get-identity was unavailable, because then the
-   * groups are unknown rather than empty.
-   */
-  export const signInWithCatalogUserAndAccessGroups = resolverFactory({
+  const signInWithCatalogUserAndAccessGroups = resolverFactory({
     optionsSchema: groupsOptionsSchema,
     create(options = {}) {
+      const { allowedDomains, ...mapping } = options;
+      const mapAccessGroups = createAccessGroupMapper({ ...mapping, logger });
       return async (
         info: SignInInfo<CloudflareAccessResult>,
         ctx: AuthResolverContext,
       ) => {
-        const { email } = userEmail(info, options.allowedDomains);
-        if (!info.result.identityAvailable) {
+        const { result } = info;
+        if (result.tokenType !== 'user') {
+          throw new NotFoundError(
+            'signInWithCatalogUserAndAccessGroups only signs people in',
+          );
+        }
+        const { email } = signInEmail(result, allowedDomains);
+        if (!result.identityAvailable) {
           throw new ServiceUnavailableError(
             'Cloudflare Access identity (groups) is unavailable right now; try signing in again shortly',
           );
@@ -257,10 +297,7 @@ export namespace cloudflareAccessSignInResolvers {
         const { ownershipEntityRefs } = await ctx.resolveOwnershipEntityRefs(
           entity,
         );
-        const groupRefs = accessGroupsToEntityRefs(
-          info.result.cfIdentity.groups,
-          { namespace: options.namespace },
-        );
+        const groupRefs = mapAccessGroups(result.cfIdentity.groups);
         return ctx.issueToken({
           claims: {
             sub: stringifyEntityRef(entity),
@@ -270,4 +307,61 @@ export namespace cloudflareAccessSignInResolvers {
       };
     },
   });
+
+  return {
+    emailMatchingUserEntityProfileEmail,
+    emailLocalPartMatchingUserEntityName,
+    serviceTokenSubject,
+    signInWithCatalogUserAndAccessGroups,
+  };
+}
+
+const factories = createSignInResolverFactories();
+
+/**
+ * Sign-in resolvers for Cloudflare Access. The module offers them by name in
+ * `signIn.resolvers`; in a custom module, call one to get a resolver.
+ *
+ * @public
+ */
+export namespace cloudflareAccessSignInResolvers {
+  /**
+   * Signs in as the catalog user whose `spec.profile.email` is the person's
+   * verified email, or a service token's email subject.
+   */
+  export const emailMatchingUserEntityProfileEmail: SignInResolverFactory<
+    CloudflareAccessResult,
+    CloudflareAccessEmailResolverOptions | undefined
+  > = factories.emailMatchingUserEntityProfileEmail;
+
+  /**
+   * Signs in as the catalog user named like the local part of the verified
+   * email (`jane.doe@example.com` becomes `user:default/jane.doe`), or of a
+   * service token's email subject. Requires `allowedDomains`.
+   */
+  export const emailLocalPartMatchingUserEntityName: SignInResolverFactory<
+    CloudflareAccessResult,
+    CloudflareAccessEmailLocalPartResolverOptions | undefined
+  > = factories.emailLocalPartMatchingUserEntityName;
+
+  /**
+   * Signs a service token in as its configured `subject`: a User entity ref
+   * (`user:default/ci-bot`) by ref, an email by `spec.profile.email`. Never
+   * signs a person in.
+   */
+  export const serviceTokenSubject: SignInResolverFactory<
+    CloudflareAccessResult,
+    CloudflareAccessServiceTokenResolverOptions | undefined
+  > = factories.serviceTokenSubject;
+
+  /**
+   * Signs a person in as the catalog user matching the verified email, and
+   * adds the entity refs their Access groups are mapped to (`accessGroups`)
+   * to the ownership refs. Fails closed (503) when get-identity was
+   * unavailable, because then the groups are unknown rather than empty.
+   */
+  export const signInWithCatalogUserAndAccessGroups: SignInResolverFactory<
+    CloudflareAccessResult,
+    CloudflareAccessGroupsResolverOptions | undefined
+  > = factories.signInWithCatalogUserAndAccessGroups;
 }

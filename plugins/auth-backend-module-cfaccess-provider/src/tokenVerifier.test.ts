@@ -89,7 +89,10 @@ describe('TokenVerifier', () => {
     expect(result).toMatchObject({
       tokenType: 'service',
       clientId: SERVICE_CLIENT_ID,
-      subject: 'user:default/ci-bot',
+      subject: {
+        subject: 'user:default/ci-bot',
+        entityRef: 'user:default/ci-bot',
+      },
     });
   });
 

@@ -16,6 +16,7 @@ import {
   withoutStackTrace,
 } from './errors';
 import { KeyCache, KeysForKid } from './keyCache';
+import { ServiceTokenSubject } from './serviceTokenSubject';
 import { deepFreeze } from './deepFreeze';
 import { CfAccessMetrics } from './metrics';
 import { CloudflareAccessClaims } from './types';
@@ -28,7 +29,7 @@ export type VerifiedAccessToken =
       tokenType: 'service';
       claims: CloudflareAccessClaims;
       clientId: string;
-      subject: string;
+      subject: ServiceTokenSubject;
     };
 
 export type TokenVerifierOptions = {

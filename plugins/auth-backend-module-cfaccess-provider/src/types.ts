@@ -32,7 +32,9 @@ export type CloudflareAccessClaims = {
  * A group as reported by Access get-identity.
  *
  * Identity providers report groups in different shapes (objects or plain
- * strings); both are normalised to this. `email` is `''` when unknown.
+ * strings); both are normalised to this, values exactly as reported. A field
+ * the identity provider did not report is `''`: a plain string is a `name`
+ * with no `id`.
  *
  * @public
  */
@@ -83,7 +85,25 @@ export type CloudflareAccessResult = {
    */
   identityAvailable: boolean;
   /** Set for service tokens: the Client ID and its configured subject. */
-  serviceToken?: { clientId: string; subject: string };
+  serviceToken?: CloudflareAccessServiceToken;
+};
+
+/**
+ * A service token that signed in, with its `subject` from
+ * `auth.providers.cfaccess.serviceTokens`, read at startup. Exactly one of
+ * `email` and `entityRef` is set.
+ *
+ * @public
+ */
+export type CloudflareAccessServiceToken = {
+  /** The service token's Client ID (the token's `common_name`). */
+  clientId: string;
+  /** The configured subject, as written. */
+  subject: string;
+  /** Set when the subject is an email: sign-in resolvers match it like a person's email. */
+  email?: string;
+  /** Set when the subject is a User entity ref, in full form (`user:default/ci-bot`). */
+  entityRef?: string;
 };
 
 /**

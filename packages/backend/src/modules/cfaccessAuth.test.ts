@@ -9,7 +9,7 @@ import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import request from 'supertest';
 import { parseAllDocuments } from 'yaml';
-import { cfaccessAuthModule } from './cfaccessAuth';
+import { cfaccessAuthModule, EXAMPLE_ACCESS_GROUPS } from './cfaccessAuth';
 
 const TEAM_DOMAIN = 'https://example-team.cloudflareaccess.com';
 const AUD = 'example-aud-tag';
@@ -31,12 +31,39 @@ const orgEntities = parseAllDocuments(
   };
 });
 
+const idOf = (ref: string) =>
+  EXAMPLE_ACCESS_GROUPS.find(g => g.id && g.entityRef === ref)!.id!;
+
 const identities: Record<string, object> = {
   'alice@example.com': {
     id: 'alice-id',
     name: 'Alice Example',
     email: 'alice@example.com',
-    groups: [{ id: 'g1', name: 'Product', email: 'product@example.com' }],
+    // The example's product group, by its id (the catalog has Alice in engineering and admins only).
+    groups: [
+      {
+        id: idOf('group:default/product'),
+        name: 'Product',
+        email: 'product@example.com',
+      },
+    ],
+  },
+  // Carol (catalog: product) is in groups that other members made, named like the admins group.
+  'carol@example.com': {
+    id: 'carol-id',
+    name: 'Carol Danvers',
+    email: 'carol@example.com',
+    groups: [
+      'Admins',
+      'ADMINS!',
+      ' admins ',
+      'admins\u200b',
+      'ａｄｍｉｎｓ',
+      'ådmins',
+      '«admins»',
+      '../admins',
+      { id: 'made-by-carol', name: 'Admins', email: '' },
+    ],
   },
 };
 
@@ -184,13 +211,30 @@ describe('example cfaccess sign-in resolver', () => {
     );
   });
 
-  it('rejects a person who is not in the catalog', async () => {
+  it('grants nothing for Access groups named like a mapped one', async () => {
+    const token = await mint({ sub: 'carol-sub', email: 'carol@example.com' });
+
+    const res = await refreshWith(token);
+
+    expect(res.status).toBe(200);
+    expect(ownershipOf(res.body).sort()).toEqual([
+      'group:default/product',
+      'user:default/carol',
+    ]);
+  });
+
+  it('answers a person who is not in the catalog with 403 user_not_found, naming their email', async () => {
     const token = await mint({ sub: 'mallory', email: 'mallory@example.com' });
 
     const res = await refreshWith(token);
 
-    expect(res.status).toBeGreaterThanOrEqual(400);
-    expect(res.status).toBeLessThan(500);
+    expect(res.status).toBe(403);
+    expect(res.body.error).toEqual({
+      name: 'NotAllowedError',
+      reason: 'user_not_found',
+      message:
+        'Cloudflare Access signed you in as mallory@example.com, but Backstage has no user for that email; ask your Backstage admin (sign-in resolvers tried: serviceTokenSubject, catalog user by email, with Access groups)',
+    });
   });
 
   it('rejects a request that did not come through Access', async () => {

@@ -3,31 +3,89 @@ import {
   coreServices,
   createBackendModule,
 } from '@backstage/backend-plugin-api';
+import { NotFoundError } from '@backstage/errors';
 import {
   authProvidersExtensionPoint,
   createProxyAuthProviderFactory,
+  SignInResolver,
 } from '@backstage/plugin-auth-node';
 import {
-  accessGroupsToEntityRefs,
+  type AccessGroupMapping,
   cloudflareAccessSignInResolvers,
+  type CloudflareAccessResult,
+  createAccessGroupMapper,
   createCloudflareAccessAuthenticator,
+  createCloudflareAccessSignInResolverChain,
 } from '@cfaccess/plugin-auth-backend-module-cfaccess-provider';
 
-// Service tokens sign in as their configured subject (an entity ref or an email).
-const signInServiceToken =
-  cloudflareAccessSignInResolvers.serviceTokenSubject();
+/**
+ * The Access groups that grant ownership in the example, and what each grants. No other group grants
+ * anything, so a group someone creates in the identity provider with a look-alike name ("Admins",
+ * "admins " or "ａｄｍｉｎｓ") is worth nothing.
+ *
+ * - The emulator's users (examples/access-users.yaml) report groups with stable ids, as Okta or Microsoft
+ *   Entra ID do: those are matched by id.
+ * - OpenID Connect providers such as PocketID or Authentik (and the local IdP of `CFACCESS_IDP=local`) send
+ *   group names only: those are matched by their exact name.
+ */
+export const EXAMPLE_ACCESS_GROUPS: AccessGroupMapping[] = [
+  {
+    id: '8f8d10cf-fc14-4035-915e-45c11e91b9e1',
+    entityRef: 'group:default/engineering',
+  },
+  {
+    id: 'ac170820-0566-423a-90d8-2e6bf72c9c0b',
+    entityRef: 'group:default/admins',
+  },
+  {
+    id: 'f9aa38c6-bee3-4f7d-ac58-3e144ff232aa',
+    entityRef: 'group:default/product',
+  },
+  { name: 'engineering', entityRef: 'group:default/engineering' },
+  { name: 'admins', entityRef: 'group:default/admins' },
+  { name: 'product', entityRef: 'group:default/product' },
+];
+
+// Checked once, at startup: a mistyped entity ref stops the backend rather than a sign-in.
+const mapAccessGroups = createAccessGroupMapper({
+  accessGroups: EXAMPLE_ACCESS_GROUPS,
+});
+
+/**
+ * A person signs in as the catalog User whose profile email is the verified Access email, and owns what
+ * their catalog groups own plus what their mapped Access groups grant. When get-identity is unavailable the
+ * Access groups are unknown, so none are granted (fail closed), but the person still signs in with their
+ * catalog ownership.
+ */
+const signInPersonWithAccessGroups: SignInResolver<
+  CloudflareAccessResult
+> = async ({ result }, ctx) => {
+  if (result.tokenType !== 'user') {
+    throw new NotFoundError('service tokens are signed in by their subject');
+  }
+  const { entity } = await ctx.findCatalogUser({
+    filter: { 'spec.profile.email': result.claims.email },
+  });
+  const { ownershipEntityRefs } = await ctx.resolveOwnershipEntityRefs(entity);
+  const accessGroupRefs = result.identityAvailable
+    ? mapAccessGroups(result.cfIdentity.groups)
+    : [];
+  return ctx.issueToken({
+    claims: {
+      sub: stringifyEntityRef(entity),
+      ent: [...new Set([...ownershipEntityRefs, ...accessGroupRefs])],
+    },
+  });
+};
 
 /**
  * The example's custom sign-in resolver, written the way Backstage documents custom resolvers for the
  * Cloudflare Access provider: a module of our own that registers the `cfaccess` provider with
  * `createCloudflareAccessAuthenticator` and its own `signInResolver`.
  *
- * - A person signs in as the catalog User whose profile email is the verified Access email, and owns what
- *   their catalog groups own plus what their Access groups (from the identity provider behind Access) own.
- * - A service token signs in as the subject configured for its Client ID in `serviceTokens`.
- *
- * When get-identity is unavailable the Access groups are unknown, so none are granted (fail closed), but
- * the person still signs in with their catalog ownership.
+ * A service token signs in as the subject configured for its Client ID in `serviceTokens`; a person as
+ * above. When neither finds a catalog user, the chain answers 403 `user_not_found` naming the email, which
+ * the sign-in page shows as a state of its own.
  */
 export const cfaccessAuthModule = createBackendModule({
   pluginId: 'auth',
@@ -51,34 +109,20 @@ export const cfaccessAuthModule = createBackendModule({
               prefetchKeys: true,
               lifecycle,
             }),
-            async signInResolver(info, ctx) {
-              const { result } = info;
-              if (result.tokenType === 'service') {
-                return signInServiceToken(info, ctx);
-              }
-              const email = result.claims.email;
-              if (!email) {
-                throw new Error(
-                  'Login failed, Cloudflare Access token has no email',
-                );
-              }
-              const { entity } = await ctx.findCatalogUser({
-                filter: { 'spec.profile.email': email },
-              });
-              const { ownershipEntityRefs } =
-                await ctx.resolveOwnershipEntityRefs(entity);
-              const accessGroupRefs = result.identityAvailable
-                ? accessGroupsToEntityRefs(result.cfIdentity.groups)
-                : [];
-              return ctx.issueToken({
-                claims: {
-                  sub: stringifyEntityRef(entity),
-                  ent: [
-                    ...new Set([...ownershipEntityRefs, ...accessGroupRefs]),
-                  ],
+            signInResolver: createCloudflareAccessSignInResolverChain({
+              resolvers: [
+                {
+                  name: 'serviceTokenSubject',
+                  resolver:
+                    cloudflareAccessSignInResolvers.serviceTokenSubject(),
                 },
-              });
-            },
+                {
+                  name: 'catalog user by email, with Access groups',
+                  resolver: signInPersonWithAccessGroups,
+                },
+              ],
+              logger,
+            }),
           }),
         });
       },

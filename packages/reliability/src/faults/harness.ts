@@ -25,7 +25,7 @@ import {
   startAccessEmulator,
 } from '@cfaccess/access-emulator';
 import cfaccessModule, {
-  accessGroupsToEntityRefs,
+  createAccessGroupMapper,
   createCloudflareAccessAuthenticator,
 } from '@cfaccess/plugin-auth-backend-module-cfaccess-provider';
 import type { JsonObject } from '@backstage/config';
@@ -160,6 +160,14 @@ export type FaultHarnessOptions = {
   emulator?: AccessEmulatorOptions;
 };
 
+/** As in the example app, only mapped Access groups grant ownership; ACCESS_USERS name their groups, so by name. */
+const mapAccessGroups = createAccessGroupMapper({
+  accessGroups: ['engineering', 'admins', 'product'].map(name => ({
+    name,
+    entityRef: `group:default/${name}`,
+  })),
+});
+
 function exampleStyleModule(clock?: OffsetClock) {
   return createBackendModule({
     pluginId: 'auth',
@@ -191,7 +199,7 @@ function exampleStyleModule(clock?: OffsetClock) {
                   await ctx.resolveOwnershipEntityRefs(entity);
                 // Groups unknown when get-identity failed: grant none (fail closed).
                 const accessGroupRefs = result.identityAvailable
-                  ? accessGroupsToEntityRefs(result.cfIdentity.groups)
+                  ? mapAccessGroups(result.cfIdentity.groups)
                   : [];
                 return ctx.issueToken({
                   claims: {

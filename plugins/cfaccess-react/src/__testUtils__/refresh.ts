@@ -57,6 +57,26 @@ export const refreshStatus = (status: number, message: string) =>
     ),
   );
 
+/** The backend's answer when Access signed the person in but the catalog has no user for them. */
+export const USER_NOT_FOUND_MESSAGE =
+  'Cloudflare Access signed you in as alice@example.com, but Backstage has no user for that email; ask your Backstage admin (sign-in resolvers tried: emailMatchingUserEntityProfileEmail)';
+
+export const refreshUserNotFound = () =>
+  http.get(refreshUrl(), () =>
+    HttpResponse.json(
+      {
+        error: {
+          name: 'NotAllowedError',
+          message: USER_NOT_FOUND_MESSAGE,
+          reason: 'user_not_found',
+        },
+        request: { method: 'GET', url: '/api/auth/cfaccess/refresh' },
+        response: { statusCode: 403 },
+      },
+      { status: 403 },
+    ),
+  );
+
 /** What the browser sees when Access redirects a fetch to its login page. */
 export const refreshNetworkError = () =>
   http.get(refreshUrl(), () => HttpResponse.error());

@@ -22,8 +22,10 @@ import {
   refreshOk,
   refreshStatus,
   refreshUrl,
+  refreshUserNotFound,
   server,
   sessionBody,
+  USER_NOT_FOUND_MESSAGE,
 } from '../__testUtils__/refresh';
 import { RELOAD_MARKER_KEY } from '../lib/reloadGuard';
 import {
@@ -142,6 +144,36 @@ describe('CloudflareAccessSignInPage', () => {
     expect(nav.navigateTo).toHaveBeenCalledWith(window.location.href);
     expect(onSignInSuccess).not.toHaveBeenCalled();
   });
+
+  it.each([
+    [undefined, 'http://localhost/cdn-cgi/access/logout'],
+    ['/custom/logout', 'http://localhost/custom/logout'],
+  ])(
+    'says that Backstage has no user for the person, and signs out of Access from there (logoutUrl=%s)',
+    async (logoutUrl, expected) => {
+      server.use(refreshUserNotFound());
+      window.sessionStorage.setItem(RELOAD_MARKER_KEY, String(Date.now()));
+      const { onSignInSuccess } = await renderPage({ logoutUrl });
+
+      expect(
+        await screen.findByRole('heading', {
+          name: 'No Backstage user for your Cloudflare Access sign-in',
+        }),
+      ).toBeInTheDocument();
+      expect(screen.getByText(USER_NOT_FOUND_MESSAGE)).toBeInTheDocument();
+      await flush();
+      expect(nav.reloadPage).not.toHaveBeenCalled();
+      expect(nav.navigateTo).not.toHaveBeenCalled();
+
+      await userEvent.click(
+        screen.getByRole('button', { name: 'Sign out of Cloudflare Access' }),
+      );
+      expect(nav.navigateTo).toHaveBeenCalledTimes(1);
+      expect(nav.navigateTo).toHaveBeenCalledWith(expected);
+      expect(readReloadMarker()).toBeNull();
+      expect(onSignInSuccess).not.toHaveBeenCalled();
+    },
+  );
 
   it('reloads once automatically when the refresh fails at the network level', async () => {
     server.use(refreshNetworkError());

@@ -1,4 +1,4 @@
-import { useCallback } from 'react';
+import { useCallback, useMemo } from 'react';
 import {
   ProxiedSignInPage,
   type ProxiedSignInPageProps,
@@ -66,12 +66,19 @@ export function CloudflareAccessSignInPage(
     [onSignInSuccess, logoutUrl],
   );
 
+  // Stable per logoutUrl, so ProxiedSignInPage does not remount the error state.
+  const ErrorComponent = useMemo(
+    () => (errorProps: { error?: Error }) =>
+      <SignInErrorState {...errorProps} logoutUrl={logoutUrl} />,
+    [logoutUrl],
+  );
+
   return (
     <ProxiedSignInPage
       provider={provider}
       headers={headers}
       onSignInSuccess={handleSignInSuccess}
-      ErrorComponent={SignInErrorState}
+      ErrorComponent={ErrorComponent}
     />
   );
 }

@@ -3,15 +3,16 @@ import { ErrorPanel, Progress } from '@backstage/core-components';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
 import Typography from '@material-ui/core/Typography';
-import { classifyRefreshError } from '../lib/errors';
-import { navigation } from '../lib/navigation';
-import { claimAutoReload } from '../lib/reloadGuard';
+import { classifyRefreshError, userNotFoundMessage } from '../lib/errors';
+import { navigation, resolveUrl } from '../lib/navigation';
+import { claimAutoReload, clearAutoReloadMarker } from '../lib/reloadGuard';
 import { StatePanel } from './StatePanel';
 
 /** Titles, exported for tests and documentation. @internal */
 export const STATE_TITLES = {
   unauthorized: 'Sign in through Cloudflare Access',
   expired: 'Your Cloudflare Access session has expired',
+  userNotFound: 'No Backstage user for your Cloudflare Access sign-in',
   error: 'Could not sign in with Cloudflare Access',
 } as const;
 
@@ -23,6 +24,25 @@ function NotSignedInState() {
       actionLabel="Sign in with Cloudflare Access"
       // A navigation (not fetch) lets Access show its login page.
       onAction={() => navigation.navigateTo(navigation.currentUrl())}
+    />
+  );
+}
+
+function UserNotFoundState(props: { error: Error; logoutUrl: string }) {
+  const { error, logoutUrl } = props;
+  return (
+    <StatePanel
+      title={STATE_TITLES.userNotFound}
+      description={
+        userNotFoundMessage(error) ??
+        'Cloudflare Access signed you in, but Backstage has no user for you; ask your Backstage admin.'
+      }
+      actionLabel="Sign out of Cloudflare Access"
+      // Ends the Access session, so that another account can sign in.
+      onAction={() => {
+        clearAutoReloadMarker();
+        navigation.navigateTo(resolveUrl(logoutUrl));
+      }}
     />
   );
 }
@@ -114,7 +134,7 @@ function OtherErrorState(props: { error: Error }) {
  *
  * @internal
  */
-export function SignInErrorState(props: { error?: Error }) {
+export function SignInErrorState(props: { error?: Error; logoutUrl: string }) {
   const error =
     props.error ?? new Error('Sign-in failed for an unknown reason');
   switch (classifyRefreshError(error)) {
@@ -122,6 +142,8 @@ export function SignInErrorState(props: { error?: Error }) {
       return <NotSignedInState />;
     case 'network':
       return <SessionExpiredState error={error} />;
+    case 'user_not_found':
+      return <UserNotFoundState error={error} logoutUrl={props.logoutUrl} />;
     default:
       return <OtherErrorState error={error} />;
   }

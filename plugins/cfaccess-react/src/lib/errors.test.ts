@@ -1,9 +1,12 @@
 import { ResponseError } from '@backstage/errors';
-import { classifyRefreshError } from './errors';
+import { classifyRefreshError, userNotFoundMessage } from './errors';
 
-async function responseError(status: number) {
+async function responseError(
+  status: number,
+  error: object = { name: 'Error', message: 'x' },
+) {
   return ResponseError.fromResponse(
-    new Response(JSON.stringify({ error: { name: 'Error', message: 'x' } }), {
+    new Response(JSON.stringify({ error, response: { statusCode: status } }), {
       status,
       headers: { 'content-type': 'application/json' },
     }),
@@ -21,6 +24,30 @@ describe('classifyRefreshError', () => {
       expect(classifyRefreshError(await responseError(status))).toBe('other');
     },
   );
+
+  it("classifies the backend's 403 user_not_found, and reads its sentence", async () => {
+    const error = await responseError(403, {
+      name: 'NotAllowedError',
+      message: 'Cloudflare Access signed you in as a@example.com, but ...',
+      reason: 'user_not_found',
+    });
+    expect(classifyRefreshError(error)).toBe('user_not_found');
+    expect(userNotFoundMessage(error)).toBe(
+      'Cloudflare Access signed you in as a@example.com, but ...',
+    );
+    // The reason decides, not the status alone.
+    const otherForbidden = await responseError(403, {
+      name: 'NotAllowedError',
+      message: 'Sign-in user email is not from an allowed domain',
+    });
+    expect(classifyRefreshError(otherForbidden)).toBe('other');
+    expect(userNotFoundMessage(otherForbidden)).toBeUndefined();
+    expect(
+      classifyRefreshError(
+        await responseError(500, { name: 'Error', reason: 'user_not_found' }),
+      ),
+    ).toBe('other');
+  });
 
   it('classifies a failed fetch as a network failure', async () => {
     const error = await fetch('http://localhost:1/').then(

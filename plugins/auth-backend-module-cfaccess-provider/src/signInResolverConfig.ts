@@ -1,0 +1,53 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
+import { Config } from '@backstage/config';
+import {
+  SignInResolver,
+  SignInResolverFactory,
+} from '@backstage/plugin-auth-node';
+import { JsonObject } from '@backstage/types';
+import { createCloudflareAccessSignInResolverChain } from './signInResolverChain';
+import { CloudflareAccessResult } from './types';
+
+/**
+ * Reads `signIn.resolvers` of the provider config into a resolver chain, as
+ * auth-node's declarative reader does, but with startup errors that name the
+ * entry and an explained 403 when no resolver finds a user. `undefined` when
+ * none are configured.
+ */
+export function readSignInResolverChain(options: {
+  /** The provider's config, `auth.providers.<providerId>`. */
+  config: Config;
+  providerId: string;
+  factories: Record<string, SignInResolverFactory<CloudflareAccessResult>>;
+  logger?: LoggerService;
+}): SignInResolver<CloudflareAccessResult> | undefined {
+  const { config, providerId, factories, logger } = options;
+  const key = `auth.providers.${providerId}.signIn.resolvers`;
+  const entries = config.getOptionalConfigArray('signIn.resolvers') ?? [];
+  if (entries.length === 0) {
+    return undefined;
+  }
+  const resolvers = entries.map((entry, index) => {
+    const at = `${key}[${index}]`;
+    const name = entry.getOptional('resolver');
+    if (typeof name !== 'string' || !Object.hasOwn(factories, name)) {
+      throw new Error(
+        `${at}.resolver must name a sign-in resolver (${Object.keys(
+          factories,
+        ).join(', ')}), got ${JSON.stringify(name)}`,
+      );
+    }
+    const { resolver: _name, ...resolverOptions } = entry.get<JsonObject>();
+    try {
+      return {
+        name,
+        resolver: factories[name](
+          Object.keys(resolverOptions).length > 0 ? resolverOptions : undefined,
+        ),
+      };
+    } catch (error) {
+      throw new Error(`${at} (${name}): ${(error as Error).message}`);
+    }
+  });
+  return createCloudflareAccessSignInResolverChain({ resolvers, logger });
+}
