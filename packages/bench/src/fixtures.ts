@@ -118,9 +118,10 @@ export async function mintTokens(
 export function forgeToken(valid: string, i: number): string {
   const [header, payload, signature] = valid.split('.');
   const tail = i.toString(36).padStart(8, 'A');
-  return `${header}.${payload}.${signature.slice(0, -9)}${tail}${signature.slice(
-    -1,
-  )}`;
+  return `${header}.${payload}.${signature.slice(
+    0,
+    -9,
+  )}${tail}${signature.slice(-1)}`;
 }
 
 export type AccessRequest = {
