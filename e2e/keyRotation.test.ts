@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { ADMIN_HEADER } from '../packages/access-emulator/src/defaults';
 import { EMULATOR_URL } from '../playwright.config';
 
 test('signing keys rotate while a user is signed in', async ({ page }) => {
@@ -9,8 +10,11 @@ test('signing keys rotate while a user is signed in', async ({ page }) => {
   const before = await page.request.get('/api/auth/cfaccess/refresh');
   expect(before.status()).toBe(200);
 
+  // The admin endpoints take only requests that a cross-site page could not send: this header (or a
+  // same-origin Origin).
   const rotate = await page.request.post(
     `${EMULATOR_URL}/cdn-cgi/emulator/rotate-keys`,
+    { headers: { [ADMIN_HEADER]: '1' } },
   );
   expect(rotate.ok()).toBeTruthy();
 

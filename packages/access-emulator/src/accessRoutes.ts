@@ -15,30 +15,14 @@ import { applyFaults } from './faults';
 import { buildIdentity } from './identities';
 import { renderLoginPage, renderSignedOutPage } from './loginPage';
 import { oidcLoginPath } from './oidcConfig';
+import { ownOrigins } from './hosts';
 import { safeRedirectPath } from './redirects';
 import { sessionCookie } from './edge';
 import type { EmulatorStats } from './stats';
 import { isValidEmail } from './users';
 
-function requestOrigin(req: Request, ctx: EmulatorContext): string | undefined {
-  const host = req.headers.host;
-  if (!host) {
-    return undefined;
-  }
-  return `${new URL(ctx.publicOrigin).protocol}//${host}`;
-}
-
 export function allowedOrigins(req: Request, ctx: EmulatorContext): string[] {
-  const origins = [ctx.publicOrigin];
-  const own = requestOrigin(req, ctx);
-  if (own) {
-    try {
-      origins.push(new URL(own).origin);
-    } catch {
-      // ignore a malformed Host header
-    }
-  }
-  return origins;
+  return ownOrigins(ctx.publicOrigin, req.headers.host);
 }
 
 function countRequest(
@@ -113,18 +97,13 @@ export function createAccessRoutes(ctx: EmulatorContext): Router {
       );
       // Refuse cross-site form posts (login CSRF) when the browser tells us the origin.
       const origin = req.headers.origin;
-      if (origin && origin !== 'null') {
-        const ok = allowedOrigins(req, ctx).some(o => {
-          try {
-            return new URL(o).origin === new URL(origin).origin;
-          } catch {
-            return false;
-          }
-        });
-        if (!ok) {
-          res.status(403).type('text').send('Cross-origin sign-in refused');
-          return;
-        }
+      if (
+        origin &&
+        origin !== 'null' &&
+        !allowedOrigins(req, ctx).includes(origin)
+      ) {
+        res.status(403).type('text').send('Cross-origin sign-in refused');
+        return;
       }
       if (!ctx.oneTimePin) {
         showLogin(

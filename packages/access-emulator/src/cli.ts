@@ -12,8 +12,9 @@ import {
   DEFAULT_PORT,
   DEFAULT_SESSION_DURATION,
   DEFAULT_STATE_DIR,
-  parseDuration,
 } from './defaults';
+import { collect, collectReplacing, integer } from './cliValues';
+import { durationSeconds } from './duration';
 import type { Faults } from './faults';
 import {
   addIdentityProviderOptions,
@@ -21,37 +22,16 @@ import {
   loginOptionsFromCli,
 } from './oidcCli';
 import { type AccessEmulatorOptions, startAccessEmulator } from './server';
-
-function integer(min: number, max: number) {
-  return (value: string) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(
-        `expected an integer from ${min} to ${max}`,
-      );
-    }
-    return n;
-  };
-}
-
-function collect(value: string, previous: string[] | undefined) {
-  return [
-    ...(previous ?? []),
-    ...value
-      .split(',')
-      .map(v => v.trim())
-      .filter(Boolean),
-  ];
-}
-
-// Like collect, but the first occurrence replaces the default instead of adding to it.
-function collectBackends(value: string, previous: string | string[]) {
-  return collect(value, Array.isArray(previous) ? previous : undefined);
-}
+import {
+  TLS_CERTIFICATES_COMMAND,
+  addTlsOptions,
+  createTlsCertificatesProgram,
+  tlsOptionsFromCli,
+} from './tlsCli';
 
 function duration(value: string) {
   try {
-    parseDuration(value);
+    durationSeconds(value, '--session-duration');
   } catch (error: any) {
     throw new InvalidArgumentError(error.message);
   }
@@ -69,16 +49,25 @@ export function createProgram(): Command {
       integer(0, 65535),
       DEFAULT_PORT,
     )
-    .option('--host <host>', 'interface to listen on', DEFAULT_HOST)
+    .option(
+      '--host <host>',
+      'interface to listen on (loopback only, unless --dangerously-allow-network-access)',
+      DEFAULT_HOST,
+    )
+    .option(
+      '--dangerously-allow-network-access',
+      'allow a --host that is not loopback: anyone who can reach the port can sign in as any user',
+      false,
+    )
     .option(
       '--public-url <url>',
-      'URL browsers use; its origin is the token issuer (default: http://localhost:<port>)',
+      'URL browsers use; its origin is the token issuer (default: http://localhost:<port>, https:// with --tls-cert)',
     )
     .option('--frontend-url <url>', 'frontend origin', DEFAULT_FRONTEND_URL)
     .option(
       '--backend-url <url>',
       'backend origin (paths /api/ and /.backstage/); repeat or comma-separate to balance several round-robin',
-      collectBackends,
+      collectReplacing(DEFAULT_BACKEND_URL),
       DEFAULT_BACKEND_URL,
     )
     .option(
@@ -97,7 +86,7 @@ export function createProgram(): Command {
     )
     .option(
       '--session-duration <duration>',
-      'token lifetime, e.g. 24h, 30m, 3600',
+      'token lifetime: seconds, or e.g. 24h, 30m, PT24H',
       duration,
       DEFAULT_SESSION_DURATION,
     )
@@ -132,16 +121,29 @@ export function createProgram(): Command {
       integer(0, 600000),
     )
     .option('-q, --quiet', 'do not log requests', false);
-  return addIdentityProviderOptions(program);
+  return addTlsOptions(addIdentityProviderOptions(program));
 }
 
+const out = (line = '') => process.stdout.write(`${line}\n`);
+
 export async function runCli(argv: string[] = process.argv): Promise<void> {
-  const program = createProgram();
   // `yarn workspace ... start -- --users x` passes the `--` through: drop it.
   const args = argv.slice(2);
   if (args[0] === '--') {
     args.shift();
   }
+  if (args[0] === TLS_CERTIFICATES_COMMAND) {
+    try {
+      await createTlsCertificatesProgram(out).parseAsync(args.slice(1), {
+        from: 'user',
+      });
+    } catch (error: any) {
+      process.stderr.write(`cfaccess-emulator: ${error.message}\n`);
+      process.exitCode = 1;
+    }
+    return;
+  }
+  const program = createProgram();
   program.parse(args, { from: 'user' });
   const opts = program.opts();
   const faults: Faults = {
@@ -153,6 +155,7 @@ export async function runCli(argv: string[] = process.argv): Promise<void> {
   const options: AccessEmulatorOptions = {
     port: opts.port,
     host: opts.host,
+    dangerouslyAllowNetworkAccess: opts.dangerouslyAllowNetworkAccess,
     publicUrl: opts.publicUrl,
     frontendUrl: opts.frontendUrl,
     backendUrl: opts.backendUrl,
@@ -175,13 +178,13 @@ export async function runCli(argv: string[] = process.argv): Promise<void> {
 
   let emulator;
   try {
+    options.tls = await tlsOptionsFromCli(opts);
     emulator = await startAccessEmulator(options);
   } catch (error: any) {
     process.stderr.write(`cfaccess-emulator: ${error.message}\n`);
     process.exitCode = 1;
     return;
   }
-  const out = (line = '') => process.stdout.write(`${line}\n`);
   out(`Cloudflare Access emulator listening on ${emulator.listenUrl}`);
   out(`  URL:      ${emulator.url}`);
   out(`  Login:    ${emulator.loginUrl}`);

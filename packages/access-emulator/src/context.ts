@@ -10,7 +10,8 @@ import {
   type IdentityStore,
 } from './identities';
 import type { KeyStore } from './keys';
-import type { OidcLoginProvider, PendingLogins } from './oidcLogin';
+import type { OidcLoginProvider } from './oidcClient';
+import type { PendingLogins } from './pendingLogins';
 import type { RequestStats } from './stats';
 import type { TokenIssuer } from './tokens';
 import type { EmulatorGroup, EmulatorUser, ServiceTokenConfig } from './users';

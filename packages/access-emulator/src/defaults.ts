@@ -25,34 +25,5 @@ export const ASSERTION_HEADER = 'cf-access-jwt-assertion';
 export const CLIENT_ID_HEADER = 'cf-access-client-id';
 export const CLIENT_SECRET_HEADER = 'cf-access-client-secret';
 export const EMAIL_HEADER = 'cf-access-authenticated-user-email';
-
-const UNITS: Record<string, number> = {
-  s: 1,
-  m: 60,
-  h: 3600,
-  d: 86400,
-};
-
-/**
- * Parses a duration such as `24h`, `30m`, `90s`, `7d` or a plain number of
- * seconds into seconds.
- */
-export function parseDuration(value: string | number): number {
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value <= 0) {
-      throw new Error(`Invalid duration ${value}: must be a positive number`);
-    }
-    return Math.floor(value);
-  }
-  const match = /^\s*(\d+)\s*([smhd]?)\s*$/i.exec(value);
-  if (!match) {
-    throw new Error(
-      `Invalid duration "${value}": use a number of seconds or e.g. 90s, 30m, 24h, 7d`,
-    );
-  }
-  const seconds = Number(match[1]) * UNITS[(match[2] || 's').toLowerCase()];
-  if (seconds <= 0) {
-    throw new Error(`Invalid duration "${value}": must be positive`);
-  }
-  return seconds;
-}
+/** Sent by callers of /cdn-cgi/emulator/ (any value): a header a cross-site page cannot send. */
+export const ADMIN_HEADER = 'x-cfaccess-emulator-admin';

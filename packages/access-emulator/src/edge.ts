@@ -1,18 +1,21 @@
 /*
- * The Access edge: decides for each proxied request whether it carries a
- * valid session (CF_Authorization cookie) or a valid service token, and
- * rewrites the headers the origin sees.
+ * The Access edge: one decision for every request, HTTP or WebSocket upgrade alike (the request
+ * handler and the upgrade handler both call decideEdge, so a rule cannot be in one and missing from the
+ * other). In order: the Host must be this emulator's (DNS rebinding), /cdn-cgi/ is Access's own (the
+ * emulator-only admin endpoints also need a loopback caller and a same-origin Origin or the admin
+ * header), and everything else needs a valid service token or session.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { parseCookie } from 'cookie';
 import {
-  ASSERTION_HEADER,
+  ADMIN_HEADER,
   CLIENT_ID_HEADER,
   CLIENT_SECRET_HEADER,
   COOKIE_NAME,
-  EMAIL_HEADER,
 } from './defaults';
+import { isLoopbackAddress, ownOrigins } from './hosts';
+import { loginRedirectLocation } from './redirects';
 import type { AccessTokenPayload, TokenIssuer } from './tokens';
 import type { ServiceTokenConfig } from './users';
 
@@ -24,8 +27,30 @@ export type EdgeDecision =
       payload: AccessTokenPayload;
       serviceToken: ServiceTokenConfig;
     }
-  | { kind: 'forbidden'; reason: string }
-  | { kind: 'unauthenticated' };
+  /** `/cdn-cgi/…` (not the admin endpoints): Access's own endpoints answer. */
+  | { kind: 'access' }
+  /** `/cdn-cgi/emulator/…` from a caller the admin rules let through. */
+  | { kind: 'admin' }
+  | { kind: 'refused'; refusal: Refusal };
+
+/** What the edge answers instead of passing a request on. */
+export interface Refusal {
+  status: number;
+  /** Short reason for the request log. */
+  reason: string;
+  headers?: Record<string, string>;
+  body: string;
+  contentType: 'text' | 'json';
+}
+
+export interface EdgeRules {
+  /** Whether a `Host` header names this emulator (see hosts.ts). */
+  allowedHost: (host: string | undefined) => boolean;
+  /** The public origin, e.g. `http://localhost:7000`. */
+  publicOrigin: string;
+  issuer: TokenIssuer;
+  serviceTokens: ServiceTokenConfig[];
+}
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
@@ -36,7 +61,10 @@ export function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(digest(a), digest(b));
 }
 
-function headerValue(req: IncomingMessage, name: string): string | undefined {
+export function headerValue(
+  req: IncomingMessage,
+  name: string,
+): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
@@ -71,21 +99,67 @@ export function findServiceToken(
   return found;
 }
 
-export async function authenticate(
+const refuse = (
+  status: number,
+  reason: string,
+  body: string,
+  extra: Partial<Refusal> = {},
+): EdgeDecision => ({
+  kind: 'refused',
+  refusal: { status, reason, body, contentType: 'text', ...extra },
+});
+
+function refuseAdmin(reason: string, err: string): EdgeDecision {
+  return refuse(403, reason, JSON.stringify({ err }), { contentType: 'json' });
+}
+
+/** The rules for /cdn-cgi/emulator/: a loopback caller, and no cross-site request. */
+function decideAdmin(req: IncomingMessage, rules: EdgeRules): EdgeDecision {
+  if (!isLoopbackAddress(req.socket.remoteAddress)) {
+    return refuseAdmin(
+      'admin: not loopback',
+      'admin endpoints are for loopback callers only',
+    );
+  }
+  const origin = headerValue(req, 'origin');
+  if (origin !== undefined) {
+    return ownOrigins(rules.publicOrigin, req.headers.host).includes(origin)
+      ? { kind: 'admin' }
+      : refuseAdmin(
+          'admin: cross-origin',
+          'cross-origin admin request refused',
+        );
+  }
+  // A browser can only send a custom header cross-site after a CORS preflight, which is never granted.
+  if (!headerValue(req, ADMIN_HEADER)) {
+    return refuseAdmin(
+      'admin: no admin header',
+      `admin endpoints need the ${ADMIN_HEADER} header (or a same-origin Origin)`,
+    );
+  }
+  return { kind: 'admin' };
+}
+
+async function authenticate(
   req: IncomingMessage,
-  options: { issuer: TokenIssuer; serviceTokens: ServiceTokenConfig[] },
+  rules: EdgeRules,
+  target: string,
 ): Promise<EdgeDecision> {
   const clientId = headerValue(req, CLIENT_ID_HEADER);
   const clientSecret = headerValue(req, CLIENT_SECRET_HEADER);
   if (clientId !== undefined || clientSecret !== undefined) {
     const match =
       clientId !== undefined && clientSecret !== undefined
-        ? findServiceToken(options.serviceTokens, clientId, clientSecret)
+        ? findServiceToken(rules.serviceTokens, clientId, clientSecret)
         : undefined;
     if (!match) {
-      return { kind: 'forbidden', reason: 'invalid service token' };
+      return refuse(
+        403,
+        'invalid service token',
+        'Forbidden: invalid service token',
+      );
     }
-    const { token, payload } = await options.issuer.mintServiceToken(
+    const { token, payload } = await rules.issuer.mintServiceToken(
       match.clientId,
     );
     return { kind: 'service', token, payload, serviceToken: match };
@@ -93,54 +167,64 @@ export async function authenticate(
   const cookie = sessionCookie(req);
   if (cookie) {
     try {
-      const payload = await options.issuer.verify(cookie);
+      const payload = await rules.issuer.verify(cookie);
       return { kind: 'user', token: cookie, payload };
     } catch {
-      return { kind: 'unauthenticated' };
+      // an expired or foreign session: sign in again
     }
   }
-  return { kind: 'unauthenticated' };
+  return refuse(302, 'no session', '', {
+    headers: {
+      location: loginRedirectLocation(target),
+      'cache-control': 'no-store',
+    },
+  });
 }
 
-function remoteAddress(req: IncomingMessage): string {
-  return req.socket.remoteAddress ?? '';
-}
-
-/**
- * Rewrites the request headers for the origin: removes anything a client
- * could use to impersonate Access, then adds the assertion and forwarding
- * headers. The Host header is left as the client sent it.
- */
-export function applyOriginHeaders(
+/** Decides what happens to a request (HTTP or upgrade) before anything else looks at it. */
+export async function decideEdge(
   req: IncomingMessage,
-  decision: Extract<EdgeDecision, { kind: 'user' | 'service' }>,
-  options: { publicProtocol: string; country: string },
-) {
-  const headers = req.headers;
-  for (const name of [
-    ASSERTION_HEADER,
-    CLIENT_ID_HEADER,
-    CLIENT_SECRET_HEADER,
-    EMAIL_HEADER,
-    'cf-connecting-ip',
-    'cf-ipcountry',
-    'cf-visitor',
-  ]) {
-    delete headers[name];
+  rules: EdgeRules,
+): Promise<EdgeDecision> {
+  if (!rules.allowedHost(req.headers.host)) {
+    return refuse(
+      421,
+      'host not allowed',
+      `Misdirected request: this Access emulator answers only for ${
+        new URL(rules.publicOrigin).host
+      } and loopback names.`,
+    );
   }
-  headers[ASSERTION_HEADER] = decision.token;
-  if (decision.kind === 'user' && decision.payload.email) {
-    headers[EMAIL_HEADER] = decision.payload.email;
+  const target = req.url ?? '';
+  if (!target.startsWith('/')) {
+    return refuse(400, 'bad request target', 'Bad request');
   }
-  const ip = remoteAddress(req);
-  const protocol = options.publicProtocol.replace(/:$/, '');
-  headers['cf-connecting-ip'] = ip;
-  headers['cf-ipcountry'] = decision.payload.country ?? options.country;
-  headers['cf-visitor'] = JSON.stringify({ scheme: protocol });
-  const forwardedFor = headerValue(req, 'x-forwarded-for');
-  headers['x-forwarded-for'] = forwardedFor ? `${forwardedFor}, ${ip}` : ip;
-  headers['x-forwarded-proto'] = protocol;
-  if (headers.host) {
-    headers['x-forwarded-host'] = headers.host;
+  // Matched case-insensitively, as Express routes /cdn-cgi/….
+  const path = target.split('?')[0].toLowerCase();
+  if (path === '/cdn-cgi/emulator' || path.startsWith('/cdn-cgi/emulator/')) {
+    return decideAdmin(req, rules);
+  }
+  if (path === '/cdn-cgi' || path.startsWith('/cdn-cgi/')) {
+    return { kind: 'access' };
+  }
+  return authenticate(req, rules, target);
+}
+
+/** The request log's caller column. */
+export function describeCaller(decision: EdgeDecision | undefined): string {
+  if (!decision) {
+    return '-';
+  }
+  switch (decision.kind) {
+    case 'user':
+      return decision.payload.email ?? 'user';
+    case 'service':
+      return `service:${
+        decision.serviceToken.name ?? decision.serviceToken.clientId
+      }`;
+    case 'refused':
+      return decision.refusal.reason;
+    default:
+      return decision.kind;
   }
 }

@@ -7,6 +7,12 @@ export {
   type AccessEmulatorOptions,
 } from './server';
 export { runCli, createProgram } from './cli';
+export {
+  createTlsCertificates,
+  type TlsCertificateOptions,
+  type TlsCertificates,
+} from './certificates';
+export type { TlsOptions } from './httpServer';
 export type { Faults } from './faults';
 export type { EmulatorStats } from './stats';
 export type { AccessIdentity, AccessIdentityGroup } from './identities';
@@ -36,6 +42,7 @@ export type {
   LoginMethodOptions,
 } from './loginMethods';
 export {
+  ADMIN_HEADER,
   ASSERTION_HEADER,
   COOKIE_NAME,
   DEFAULT_AUD,

@@ -13,7 +13,7 @@ import {
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { createLocalJWKSet, type JWK, type JWTVerifyGetKey } from 'jose';
-import { createSelfSignedCertificatePem } from './x509';
+import { createSigningKeyCertificatePem } from './certificates';
 
 export interface SigningKey {
   kid: string;
@@ -34,7 +34,7 @@ const CURRENT_FILE = 'current.jwk.json';
 const PREVIOUS_FILE = 'previous.jwk.json';
 const CERT_COMMON_NAME = 'Cloudflare Access Emulator';
 
-function fromPrivateJwk(jwk: JWK, source: string): SigningKey {
+async function fromPrivateJwk(jwk: JWK, source: string): Promise<SigningKey> {
   if (jwk.kty !== 'RSA' || !jwk.d || !jwk.n || !jwk.e) {
     throw new Error(`${source}: not a private RSA JWK`);
   }
@@ -55,7 +55,7 @@ function fromPrivateJwk(jwk: JWK, source: string): SigningKey {
     kid: jwk.kid,
     privateKey,
     publicJwk,
-    certPem: createSelfSignedCertificatePem({
+    certPem: await createSigningKeyCertificatePem({
       privateKey,
       commonName: CERT_COMMON_NAME,
     }),
@@ -124,7 +124,7 @@ export class KeyStore {
       : undefined;
     if (!stateDir) {
       return new KeyStore(
-        fromPrivateJwk(generatePrivateJwk(), 'generated key'),
+        await fromPrivateJwk(generatePrivateJwk(), 'generated key'),
         undefined,
         undefined,
       );
@@ -140,10 +140,10 @@ export class KeyStore {
       await fs.chmod(currentFile, 0o600);
     }
     const previousJwk = await readJwk(previousFile);
-    const current = fromPrivateJwk(currentJwk, currentFile);
+    const current = await fromPrivateJwk(currentJwk, currentFile);
     const previous =
       previousJwk && previousJwk.kid !== current.kid
-        ? fromPrivateJwk(previousJwk, previousFile)
+        ? await fromPrivateJwk(previousJwk, previousFile)
         : undefined;
     return new KeyStore(current, previous, stateDir);
   }
@@ -179,7 +179,7 @@ export class KeyStore {
 
   /** Makes a new current key; the old current key becomes the previous one. */
   async rotate(): Promise<{ kid: string; previousKid: string }> {
-    const next = fromPrivateJwk(generatePrivateJwk(), 'generated key');
+    const next = await fromPrivateJwk(generatePrivateJwk(), 'generated key');
     const old = this.#current;
     if (this.#stateDir) {
       await writeJwk(

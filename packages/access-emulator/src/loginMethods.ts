@@ -11,7 +11,8 @@ import {
   loadIdentityProvidersFile,
   validateOidcProvider,
 } from './oidcConfig';
-import { OidcLoginProvider, PendingLogins } from './oidcLogin';
+import { OidcLoginProvider } from './oidcClient';
+import { PendingLogins } from './pendingLogins';
 
 /** The emulator options that choose login methods (see AccessEmulatorOptions). */
 export interface LoginMethodOptions {

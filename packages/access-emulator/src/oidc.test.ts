@@ -18,11 +18,8 @@ import {
   validateIdentityProvidersConfig,
   validateOidcProvider,
 } from './oidcConfig';
-import {
-  PendingLogins,
-  groupsFromClaim,
-  identityFromClaims,
-} from './oidcLogin';
+import { groupsFromClaim, identityFromClaims } from './oidcClaims';
+import { PendingLogins } from './pendingLogins';
 import { PENDING_LOGIN_COOKIE } from './oidcRoutes';
 import {
   type AccessEmulator,
@@ -645,6 +642,20 @@ describe('identity provider configuration', () => {
       'p.tokenEndpointAuthMethod: expected one of',
     ],
     [{ ...base, id: 'Bad Id' }, 'p.id: expected lower-case letters'],
+    [{ ...base, name: '!!!' }, 'p.id: expected lower-case letters'],
+    [
+      { ...base, clientSecret: 12345 },
+      'p.clientSecret: expected a non-empty string',
+    ],
+    [
+      { ...base, scopes: [1] },
+      'p.scopes[0]: expected a list of strings (or one space-separated string), got 1',
+    ],
+    [
+      { ...base, issuer: 'https://id.example.com/?x=1' },
+      'p.issuer: no query, fragment or credentials allowed, got "https://id.example.com/?x=1"',
+    ],
+    ['just a string', 'p: expected a mapping with name, issuer and clientId'],
   ])('rejects %j', (value, message) => {
     let error: Error | undefined;
     try {
@@ -654,6 +665,7 @@ describe('identity provider configuration', () => {
     }
     expect(error?.message).toContain(message);
     expect(error?.message).not.toContain('shh-very-secret');
+    expect(error?.message).not.toContain('12345');
   });
 
   it('loads a YAML file and rejects duplicate ids and unknown top-level fields', async () => {
@@ -689,6 +701,18 @@ identityProviders:
     expect(() => validateIdentityProvidersConfig({ users: [] }, 'f')).toThrow(
       'f: unknown field "users"',
     );
+    expect(() =>
+      validateIdentityProvidersConfig(
+        { identityProviders: [{ ...base, pkce: 'no' }] },
+        'f',
+      ),
+    ).toThrow('f: identityProviders[0].pkce: expected true or false, got "no"');
+    expect(() =>
+      validateIdentityProvidersConfig({ oneTimePin: 'off' }, 'f'),
+    ).toThrow('f: oneTimePin: expected true or false, got "off"');
+    expect(() =>
+      validateIdentityProvidersConfig({ identityProviders: {} }, 'f'),
+    ).toThrow('f: identityProviders: expected a list, got {}');
     await expect(resolveLoginMethods({ oneTimePin: false })).rejects.toThrow(
       'nobody could sign in',
     );

@@ -6,6 +6,15 @@
  */
 import { promises as fs } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import {
+  NO_VALUE,
+  nonEmptyString,
+  optionalBoolean,
+  optionalString,
+  parseWithSchema,
+  strictObject,
+} from './schemas';
 import { stableUuid } from './tokens';
 
 export type TokenEndpointAuthMethod =
@@ -77,83 +86,15 @@ export const DEFAULT_OIDC_SCOPES = ['openid', 'email', 'profile', 'groups'];
 export const DEFAULT_GROUPS_CLAIM = 'groups';
 export const OIDC_CALLBACK_PATH = '/cdn-cgi/access/callback';
 
-const PROVIDER_FIELDS = [
-  'name',
-  'id',
-  'issuer',
-  'clientId',
-  'clientSecret',
-  'clientSecretEnv',
-  'tokenEndpointAuthMethod',
-  'scopes',
-  'groupsClaim',
-  'pkce',
-  'userinfo',
-  'claims',
-  'requireVerifiedEmail',
-  'idpUuid',
-];
-const AUTH_METHODS: TokenEndpointAuthMethod[] = [
+const AUTH_METHODS = [
   'client_secret_basic',
   'client_secret_post',
   'none',
-];
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function describe(value: unknown): string {
-  return value === undefined ? 'nothing' : JSON.stringify(value);
-}
-
-function requiredString(where: string, value: unknown): string {
-  if (typeof value !== 'string' || !value.trim()) {
-    throw new Error(`${where}: required, a non-empty string`);
-  }
-  return value.trim();
-}
-
-function optionalString(where: string, value: unknown): string | undefined {
-  if (value === undefined || value === null) {
-    return undefined;
-  }
-  return requiredString(where, value);
-}
-
-function optionalBoolean(
-  where: string,
-  value: unknown,
-  fallback: boolean,
-): boolean {
-  if (value === undefined || value === null) {
-    return fallback;
-  }
-  if (typeof value !== 'boolean') {
-    throw new Error(`${where}: expected true or false, got ${describe(value)}`);
-  }
-  return value;
-}
-
-function stringList(where: string, value: unknown): string[] | undefined {
-  if (value === undefined || value === null) {
-    return undefined;
-  }
-  let list: unknown[] | undefined;
-  if (typeof value === 'string') {
-    list = value.split(/[\s,]+/);
-  } else if (Array.isArray(value)) {
-    list = value;
-  }
-  if (!list || list.some(v => typeof v !== 'string')) {
-    throw new Error(
-      `${where}: expected a list of strings (or one space-separated string), got ${describe(
-        value,
-      )}`,
-    );
-  }
-  return [...new Set(list.map(v => (v as string).trim()).filter(Boolean))];
-}
+] as const;
+const PROVIDER_ID = /^[a-z0-9][a-z0-9_-]{0,39}$/;
+const REQUIRED = 'required, a non-empty string';
+const STRING_LIST =
+  'expected a list of strings (or one space-separated string)';
 
 /** Lower-case, URL-safe id from a provider name. */
 export function slugifyProviderId(name: string): string {
@@ -162,6 +103,134 @@ export function slugifyProviderId(name: string): string {
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
     .slice(0, 40);
+}
+
+/** A list of strings, or one string of space- or comma-separated items; trimmed, without repeats. */
+const stringList = z.preprocess(
+  v => (typeof v === 'string' ? v.split(/[\s,]+/) : v),
+  z
+    .array(z.string({ invalid_type_error: STRING_LIST }), {
+      invalid_type_error: STRING_LIST,
+    })
+    .nullish()
+    .transform(list =>
+      list ? [...new Set(list.map(v => v.trim()).filter(Boolean))] : undefined,
+    ),
+);
+
+const issuerUrl = nonEmptyString(REQUIRED).transform((text, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'not a URL' });
+    return z.NEVER;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      message: 'must be an http(s) URL',
+    });
+  } else if (url.search || url.hash || url.username || url.password) {
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      message: 'no query, fragment or credentials allowed',
+    });
+  }
+  return url;
+});
+
+const providerFields = strictObject(
+  {
+    name: nonEmptyString(REQUIRED),
+    id: optionalString(REQUIRED),
+    issuer: issuerUrl,
+    clientId: nonEmptyString(REQUIRED),
+    clientSecret: z
+      .string({ invalid_type_error: 'expected a non-empty string' })
+      .min(1, 'expected a non-empty string')
+      .optional(),
+    clientSecretEnv: optionalString(REQUIRED),
+    tokenEndpointAuthMethod: z
+      .enum(AUTH_METHODS, {
+        errorMap: () => ({
+          message: `expected one of ${AUTH_METHODS.join(', ')}`,
+        }),
+      })
+      .default('client_secret_basic'),
+    scopes: stringList,
+    groupsClaim: optionalString(REQUIRED),
+    pkce: optionalBoolean(true),
+    userinfo: optionalBoolean(false),
+    claims: stringList,
+    requireVerifiedEmail: optionalBoolean(true),
+    idpUuid: optionalString(REQUIRED),
+  },
+  'expected a mapping with name, issuer and clientId',
+);
+
+/** One provider's schema; `clientSecretEnv` is looked up in `env`. */
+function providerSchema(env: NodeJS.ProcessEnv) {
+  return providerFields.transform((p, ctx): OidcProviderConfig => {
+    const fail = (message: string, path: string[] = [], value?: unknown) => {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path,
+        message,
+        params: value === undefined ? NO_VALUE : { value },
+      });
+      return z.NEVER;
+    };
+    const id = p.id ?? slugifyProviderId(p.name);
+    if (!PROVIDER_ID.test(id)) {
+      return fail(
+        'expected lower-case letters, digits, "-" or "_" (at most 40)',
+        ['id'],
+        id,
+      );
+    }
+    if (p.clientSecret !== undefined && p.clientSecretEnv !== undefined) {
+      return fail('give either clientSecret or clientSecretEnv, not both');
+    }
+    let clientSecret = p.clientSecret;
+    if (p.clientSecretEnv !== undefined) {
+      clientSecret = env[p.clientSecretEnv];
+      if (!clientSecret) {
+        return fail(
+          `environment variable ${p.clientSecretEnv} is not set or empty`,
+          ['clientSecretEnv'],
+        );
+      }
+    }
+    const method = p.tokenEndpointAuthMethod;
+    if (method !== 'none' && !clientSecret) {
+      return fail(
+        'a confidential client needs clientSecret or clientSecretEnv (or tokenEndpointAuthMethod: none for a public client)',
+      );
+    }
+    const scopes = p.scopes ?? [...DEFAULT_OIDC_SCOPES];
+    if (!scopes.includes('openid')) {
+      return fail('must include "openid"', ['scopes'], scopes);
+    }
+    if (method === 'none' && !p.pkce) {
+      return fail('a public client must use PKCE', ['pkce']);
+    }
+    return {
+      id,
+      name: p.name,
+      issuer: p.issuer,
+      clientId: p.clientId,
+      clientSecret,
+      tokenEndpointAuthMethod: method,
+      scopes,
+      groupsClaim: p.groupsClaim ?? DEFAULT_GROUPS_CLAIM,
+      pkce: p.pkce,
+      userinfo: p.userinfo,
+      claims: p.claims ?? [],
+      requireVerifiedEmail: p.requireVerifiedEmail,
+      idpUuid: p.idpUuid ?? stableUuid('idp', `oidc:${id}`),
+    };
+  });
 }
 
 /**
@@ -173,128 +242,7 @@ export function validateOidcProvider(
   value: unknown,
   env: NodeJS.ProcessEnv = process.env,
 ): OidcProviderConfig {
-  if (!isRecord(value)) {
-    throw new Error(
-      `${where}: expected a mapping with name, issuer and clientId, got ${describe(
-        value,
-      )}`,
-    );
-  }
-  for (const key of Object.keys(value)) {
-    if (!PROVIDER_FIELDS.includes(key)) {
-      throw new Error(
-        `${where}: unknown field "${key}" (allowed: ${PROVIDER_FIELDS.join(
-          ', ',
-        )})`,
-      );
-    }
-  }
-  const name = requiredString(`${where}.name`, value.name);
-  const id = optionalString(`${where}.id`, value.id) ?? slugifyProviderId(name);
-  if (!/^[a-z0-9][a-z0-9_-]{0,39}$/.test(id)) {
-    throw new Error(
-      `${where}.id: expected lower-case letters, digits, "-" or "_" (at most 40), got ${describe(
-        id,
-      )}`,
-    );
-  }
-  const issuerText = requiredString(`${where}.issuer`, value.issuer);
-  let issuer: URL;
-  try {
-    issuer = new URL(issuerText);
-  } catch {
-    throw new Error(`${where}.issuer: not a URL: ${describe(issuerText)}`);
-  }
-  if (issuer.protocol !== 'https:' && issuer.protocol !== 'http:') {
-    throw new Error(
-      `${where}.issuer: must be an http(s) URL, got ${describe(issuerText)}`,
-    );
-  }
-  if (issuer.search || issuer.hash || issuer.username || issuer.password) {
-    throw new Error(
-      `${where}.issuer: no query, fragment or credentials allowed, got ${describe(
-        issuerText,
-      )}`,
-    );
-  }
-  const clientId = requiredString(`${where}.clientId`, value.clientId);
-
-  if (value.clientSecret !== undefined && value.clientSecretEnv !== undefined) {
-    throw new Error(
-      `${where}: give either clientSecret or clientSecretEnv, not both`,
-    );
-  }
-  let clientSecret: string | undefined;
-  if (value.clientSecret !== undefined) {
-    if (typeof value.clientSecret !== 'string' || !value.clientSecret) {
-      throw new Error(`${where}.clientSecret: expected a non-empty string`);
-    }
-    clientSecret = value.clientSecret;
-  }
-  const secretEnv = optionalString(
-    `${where}.clientSecretEnv`,
-    value.clientSecretEnv,
-  );
-  if (secretEnv !== undefined) {
-    const fromEnv = env[secretEnv];
-    if (!fromEnv) {
-      throw new Error(
-        `${where}.clientSecretEnv: environment variable ${secretEnv} is not set or empty`,
-      );
-    }
-    clientSecret = fromEnv;
-  }
-
-  const method = value.tokenEndpointAuthMethod ?? 'client_secret_basic';
-  if (!AUTH_METHODS.includes(method as TokenEndpointAuthMethod)) {
-    throw new Error(
-      `${where}.tokenEndpointAuthMethod: expected one of ${AUTH_METHODS.join(
-        ', ',
-      )}, got ${describe(method)}`,
-    );
-  }
-  if (method !== 'none' && !clientSecret) {
-    throw new Error(
-      `${where}: a confidential client needs clientSecret or clientSecretEnv (or tokenEndpointAuthMethod: none for a public client)`,
-    );
-  }
-
-  const scopes = stringList(`${where}.scopes`, value.scopes) ?? [
-    ...DEFAULT_OIDC_SCOPES,
-  ];
-  if (!scopes.includes('openid')) {
-    throw new Error(
-      `${where}.scopes: must include "openid", got ${describe(scopes)}`,
-    );
-  }
-  const groupsClaim =
-    optionalString(`${where}.groupsClaim`, value.groupsClaim) ??
-    DEFAULT_GROUPS_CLAIM;
-  const pkce = optionalBoolean(`${where}.pkce`, value.pkce, true);
-  if (method === 'none' && !pkce) {
-    throw new Error(`${where}.pkce: a public client must use PKCE`);
-  }
-  return {
-    id,
-    name,
-    issuer,
-    clientId,
-    clientSecret,
-    tokenEndpointAuthMethod: method as TokenEndpointAuthMethod,
-    scopes,
-    groupsClaim,
-    pkce,
-    userinfo: optionalBoolean(`${where}.userinfo`, value.userinfo, false),
-    claims: stringList(`${where}.claims`, value.claims) ?? [],
-    requireVerifiedEmail: optionalBoolean(
-      `${where}.requireVerifiedEmail`,
-      value.requireVerifiedEmail,
-      true,
-    ),
-    idpUuid:
-      optionalString(`${where}.idpUuid`, value.idpUuid) ??
-      stableUuid('idp', `oidc:${id}`),
-  };
+  return parseWithSchema(providerSchema(env), value, where, { entry: true });
 }
 
 /** Checks that provider ids are unique. */
@@ -313,52 +261,40 @@ export function checkUniqueProviderIds(
   });
 }
 
+const loginSwitch = z
+  .boolean({ invalid_type_error: 'expected true or false' })
+  .nullish()
+  .transform(v => v ?? undefined);
+
 /** Validates a parsed identity-provider config file. */
 export function validateIdentityProvidersConfig(
   value: unknown,
   source = 'identity providers',
   env: NodeJS.ProcessEnv = process.env,
 ): IdentityProvidersConfig {
-  if (value === null || value === undefined) {
-    return { identityProviders: [] };
-  }
-  if (!isRecord(value)) {
-    throw new Error(
-      `${source}: expected a mapping with "identityProviders" (and optionally "oneTimePin", "instantAuth")`,
-    );
-  }
-  const allowed = ['identityProviders', 'oneTimePin', 'instantAuth'];
-  for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) {
-      throw new Error(
-        `${source}: unknown field "${key}" (allowed: ${allowed.join(', ')})`,
-      );
-    }
-  }
-  const list = value.identityProviders ?? [];
-  if (!Array.isArray(list)) {
-    throw new Error(`${source}: "identityProviders" must be a list`);
-  }
-  const identityProviders = list.map((p, i) =>
-    validateOidcProvider(`${source}: identityProviders[${i}]`, p, env),
+  const schema = strictObject(
+    {
+      identityProviders: z
+        .array(providerSchema(env), { invalid_type_error: 'expected a list' })
+        .default([]),
+      oneTimePin: loginSwitch,
+      instantAuth: loginSwitch,
+    },
+    'expected a mapping with "identityProviders" (and optionally "oneTimePin", "instantAuth")',
+  )
+    .nullish()
+    .transform(v => v ?? { identityProviders: [] });
+  const { identityProviders, oneTimePin, instantAuth } = parseWithSchema(
+    schema,
+    value,
+    source,
   );
   checkUniqueProviderIds(source, identityProviders);
-  const config: IdentityProvidersConfig = { identityProviders };
-  if (value.oneTimePin !== undefined) {
-    config.oneTimePin = optionalBoolean(
-      `${source}: oneTimePin`,
-      value.oneTimePin,
-      true,
-    );
-  }
-  if (value.instantAuth !== undefined) {
-    config.instantAuth = optionalBoolean(
-      `${source}: instantAuth`,
-      value.instantAuth,
-      false,
-    );
-  }
-  return config;
+  return {
+    identityProviders,
+    ...(oneTimePin === undefined ? {} : { oneTimePin }),
+    ...(instantAuth === undefined ? {} : { instantAuth }),
+  };
 }
 
 /** Reads, parses and validates an identity-provider config file (YAML). */
@@ -381,15 +317,6 @@ export async function loadIdentityProvidersFile(
     throw new Error(`${file}: invalid YAML: ${error.message}`);
   }
   return validateIdentityProvidersConfig(parsed, file, env);
-}
-
-/** A one-line description for logs and the CLI banner: never includes the secret. */
-export function describeProvider(p: OidcProviderConfig): string {
-  return `${p.name} [${p.id}]: issuer ${p.issuer.href}, client ${p.clientId} (${
-    p.tokenEndpointAuthMethod
-  }${p.pkce ? ', PKCE' : ''}), scopes "${p.scopes.join(' ')}", groups claim "${
-    p.groupsClaim
-  }"`;
 }
 
 /** The emulator path that starts a login at provider `id`, then returns to `redirectUrl`. */

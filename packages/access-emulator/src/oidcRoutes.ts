@@ -14,13 +14,9 @@ import { allowedOrigins, noStore } from './accessRoutes';
 import { type EmulatorContext, sessionSetCookie, signInUser } from './context';
 import { renderLoginErrorPage } from './loginPage';
 import { OIDC_CALLBACK_PATH, oidcLoginPath } from './oidcConfig';
-import {
-  OidcLoginError,
-  PENDING_LOGIN_TTL_MS,
-  describeOidcError,
-  idpError,
-  sameString,
-} from './oidcLogin';
+import { safeEqual } from './edge';
+import { OidcLoginError, asLoginError, idpError } from './oidcErrors';
+import { PENDING_LOGIN_TTL_MS } from './pendingLogins';
 import { LOGIN_PATH, safeRedirectPath } from './redirects';
 
 /** Cookie naming the pending login (an opaque id; state, nonce and verifier stay server-side). */
@@ -45,28 +41,6 @@ function rawQuery(req: Request): string {
 
 function loginPageHref(redirectUrl: string) {
   return `${LOGIN_PATH}?redirect_url=${encodeURIComponent(redirectUrl)}`;
-}
-
-/**
- * A failure of a login step as the page shows it: an OidcLoginError as thrown; anything else (from
- * openid-client or fetch) a 502 with `message(detail)`, logged as `<step> failed: <detail>`.
- */
-function asLoginError(
-  error: unknown,
-  step: string,
-  title: string,
-  message: (detail: string) => string,
-): OidcLoginError {
-  if (error instanceof OidcLoginError) {
-    return error;
-  }
-  const detail = describeOidcError(error);
-  return new OidcLoginError(
-    502,
-    title,
-    message(detail),
-    `${step} failed: ${detail}`,
-  );
 }
 
 export function createOidcRoutes(ctx: EmulatorContext): Router {
@@ -178,7 +152,7 @@ export function createOidcRoutes(ctx: EmulatorContext): Router {
       return;
     }
     const state = req.query.state;
-    if (typeof state !== 'string' || !sameString(state, pending.state)) {
+    if (typeof state !== 'string' || !safeEqual(state, pending.state)) {
       fail(
         res,
         new OidcLoginError(

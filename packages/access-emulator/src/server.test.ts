@@ -1,5 +1,4 @@
 import http from 'node:http';
-import type { Socket } from 'node:net';
 import { X509Certificate, createPublicKey } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -12,7 +11,7 @@ import {
   jwtVerify,
   type JWK,
 } from 'jose';
-import { DEFAULT_AUD } from './defaults';
+import { ADMIN_HEADER, DEFAULT_AUD } from './defaults';
 import { type AccessEmulator, startAccessEmulator } from './server';
 import { subjectForEmail } from './tokens';
 import {
@@ -20,6 +19,7 @@ import {
   cookieFrom,
   startTestOrigin,
 } from './__testUtils__/origins';
+import { requestUpgrade } from './__testUtils__/upgrade';
 
 const SERVICE_ID = 'ci-runner-0001.access';
 const SERVICE_SECRET = 'ci-secret-value-0001';
@@ -368,42 +368,7 @@ describe('access emulator', () => {
     it('passes websocket upgrades through for a valid session only', async () => {
       const { token } = await login(emulator, 'alice@example.com');
       const upgrade = (headers: Record<string, string>) =>
-        new Promise<{ status: number; data?: string; location?: string }>(
-          (resolve, reject) => {
-            const req = http.request(
-              new URL('/api/events', emulator.listenUrl),
-              {
-                headers: {
-                  Connection: 'Upgrade',
-                  Upgrade: 'websocket',
-                  'Sec-WebSocket-Version': '13',
-                  'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
-                  ...headers,
-                },
-              },
-            );
-            req.on('upgrade', (res, socket: Socket, head: Buffer) => {
-              const finish = (data: Buffer) => {
-                resolve({ status: res.statusCode!, data: data.toString() });
-                socket.destroy();
-              };
-              if (head.length > 0) {
-                finish(head);
-              } else {
-                socket.once('data', finish);
-              }
-            });
-            req.on('response', res => {
-              resolve({
-                status: res.statusCode!,
-                location: res.headers.location,
-              });
-              res.resume();
-            });
-            req.on('error', reject);
-            req.end();
-          },
-        );
+        requestUpgrade(new URL('/api/events', emulator.listenUrl), headers);
       const ok = await upgrade({
         Cookie: `CF_Authorization=${token}`,
         'Cf-Access-Jwt-Assertion': 'forged',
@@ -559,13 +524,16 @@ describe('access emulator', () => {
 
   describe('faults', () => {
     afterEach(async () => {
-      await request(emulator.listenUrl).delete('/cdn-cgi/emulator/faults');
+      await request(emulator.listenUrl)
+        .delete('/cdn-cgi/emulator/faults')
+        .set(ADMIN_HEADER, '1');
     });
 
     it('injects statuses on certs and get-identity, and clears them', async () => {
       const { token } = await login(emulator, 'alice@example.com');
       const set = await request(emulator.listenUrl)
         .post('/cdn-cgi/emulator/faults')
+        .set(ADMIN_HEADER, '1')
         .send({ certsStatus: 503, identityStatus: 500 });
       expect(set.status).toBe(200);
       expect(set.body).toEqual({ certsStatus: 503, identityStatus: 500 });
@@ -580,9 +548,9 @@ describe('access emulator', () => {
         ).status,
       ).toBe(500);
 
-      const cleared = await request(emulator.listenUrl).delete(
-        '/cdn-cgi/emulator/faults',
-      );
+      const cleared = await request(emulator.listenUrl)
+        .delete('/cdn-cgi/emulator/faults')
+        .set(ADMIN_HEADER, '1');
       expect(cleared.body).toEqual({});
       expect(
         (await request(emulator.listenUrl).get('/cdn-cgi/access/certs')).status,
@@ -612,16 +580,18 @@ describe('access emulator', () => {
 
     it('counts certs and get-identity requests, faulted ones too, until reset', async () => {
       const { token } = await login(emulator, 'alice@example.com');
-      await request(emulator.listenUrl).delete('/cdn-cgi/emulator/stats');
+      await request(emulator.listenUrl)
+        .delete('/cdn-cgi/emulator/stats')
+        .set(ADMIN_HEADER, '1');
       await request(emulator.listenUrl).get('/cdn-cgi/access/certs');
       emulator.setFaults({ certsStatus: 503 });
       await request(emulator.listenUrl).get('/cdn-cgi/access/certs');
       await request(emulator.listenUrl)
         .get('/cdn-cgi/access/get-identity')
         .set('Cookie', `CF_Authorization=${token}`);
-      const stats = await request(emulator.listenUrl).get(
-        '/cdn-cgi/emulator/stats',
-      );
+      const stats = await request(emulator.listenUrl)
+        .get('/cdn-cgi/emulator/stats')
+        .set(ADMIN_HEADER, '1');
       expect(stats.body).toEqual({ certsRequests: 2, identityRequests: 1 });
       expect(emulator.stats()).toEqual(stats.body);
       emulator.resetStats();
@@ -634,10 +604,12 @@ describe('access emulator', () => {
     it('rejects invalid faults', async () => {
       const res = await request(emulator.listenUrl)
         .post('/cdn-cgi/emulator/faults')
+        .set(ADMIN_HEADER, '1')
         .send({ certsStatus: 'boom' });
       expect(res.status).toBe(400);
       const unknown = await request(emulator.listenUrl)
         .post('/cdn-cgi/emulator/faults')
+        .set(ADMIN_HEADER, '1')
         .send({ explode: true });
       expect(unknown.status).toBe(400);
       expect(emulator.getFaults()).toEqual({});
@@ -673,9 +645,9 @@ describe('access emulator keys', () => {
     try {
       const oldToken = await emulator.mintUserToken('alice@example.com');
       const oldKid = decodeProtectedHeader(oldToken).kid;
-      const rotated = await request(emulator.listenUrl).post(
-        '/cdn-cgi/emulator/rotate-keys',
-      );
+      const rotated = await request(emulator.listenUrl)
+        .post('/cdn-cgi/emulator/rotate-keys')
+        .set(ADMIN_HEADER, '1');
       expect(rotated.status).toBe(200);
       expect(rotated.body.previousKid).toBe(oldKid);
       expect(rotated.body.kid).not.toBe(oldKid);
@@ -689,6 +661,21 @@ describe('access emulator keys', () => {
       ]);
       expect(certs.body.public_cert.kid).toBe(rotated.body.kid);
       expect(certs.body.public_certs).toHaveLength(2);
+      expect(certs.body.public_certs[0]).toEqual(certs.body.public_cert);
+      // Each certificate carries the public key of the JWK with its kid, and is self-signed by it.
+      for (const { kid, cert: pem } of certs.body.public_certs) {
+        const jwk = certs.body.keys.find((k: JWK) => k.kid === kid);
+        const cert = new X509Certificate(pem);
+        expect(cert.publicKey.export({ format: 'jwk' })).toEqual({
+          kty: jwk.kty,
+          n: jwk.n,
+          e: jwk.e,
+        });
+        expect(cert.verify(createPublicKey({ key: jwk, format: 'jwk' }))).toBe(
+          true,
+        );
+        expect(cert.subject).toBe('CN=Cloudflare Access Emulator');
+      }
 
       await expect(
         verifyAgainstCerts(emulator, oldToken),

@@ -1,28 +1,65 @@
-import { X509Certificate, generateKeyPairSync } from 'node:crypto';
-import { isLoopback } from './adminRoutes';
-import { parseDuration } from './defaults';
+import { isLoopbackAddress } from './hosts';
+import { type DurationInput, durationSeconds } from './duration';
 import { findServiceToken, safeEqual } from './edge';
 import { validateFaults } from './faults';
 import { escapeHtml, renderLoginPage } from './loginPage';
 import { isBackendPath } from './proxy';
 import { safeRedirectPath } from './redirects';
 import { subjectForEmail } from './tokens';
-import { createSelfSignedCertificatePem } from './x509';
 import { createProgram } from './cli';
 
-describe('parseDuration', () => {
+describe('durationSeconds', () => {
   it.each([
     ['24h', 86400],
     ['30m', 1800],
     ['90s', 90],
     ['7d', 604800],
+    ['1w', 604800],
+    ['30 minutes', 1800],
+    ['PT24H', 86400],
+    ['P1DT30M', 88200],
+    [{ hours: 24 }, 86400],
+    [{ days: 1, minutes: 30 }, 88200],
     ['3600', 3600],
     [120, 120],
   ])('parses %p', (input, seconds) => {
-    expect(parseDuration(input)).toBe(seconds);
+    expect(durationSeconds(input, 'sessionDuration')).toBe(seconds);
   });
-  it.each(['', '0', '-5m', '1w', 'soon', 0])('rejects %p', input => {
-    expect(() => parseDuration(input)).toThrow(/Invalid duration/);
+  it.each([
+    ['', /invalid duration ""/],
+    ['0', /must be at least one second/],
+    [0, /must be at least one second/],
+    [-5, /must be at least one second/],
+    ['500ms', /must be at least one second/],
+    ['-5m', /Negative durations are not allowed/],
+    ['soon', /Not a valid duration string/],
+    ['5 fortnights', /Not a valid duration string/],
+    ['P1X', /invalid duration "P1X"/],
+    [{ fortnights: 2 }, /Needs one or more of 'years'/],
+    [{ hours: 1, fortnights: 2 }, /Unknown property 'fortnights'/],
+    [{}, /Needs one or more of/],
+  ])('rejects %p, naming the field', (input, reason) => {
+    const parse = () =>
+      durationSeconds(input as DurationInput, 'sessionDuration');
+    expect(parse).toThrow(/^sessionDuration: invalid duration/);
+    expect(parse).toThrow(reason);
+  });
+});
+
+describe('--session-duration', () => {
+  const parse = (value: string) =>
+    createProgram()
+      .exitOverride()
+      .configureOutput({ writeErr: () => {} })
+      .parse(['--session-duration', value], { from: 'user' })
+      .opts().sessionDuration;
+
+  it('takes what Backstage config takes and refuses an unknown unit, naming the flag', () => {
+    expect(parse('PT30M')).toBe('PT30M');
+    expect(parse('1 day')).toBe('1 day');
+    expect(() => parse('5 fortnights')).toThrow(
+      /--session-duration: invalid duration "5 fortnights"/,
+    );
   });
 });
 
@@ -89,12 +126,12 @@ describe('misc', () => {
   });
 
   it('recognises loopback callers only', () => {
-    expect(isLoopback('127.0.0.1')).toBe(true);
-    expect(isLoopback('::1')).toBe(true);
-    expect(isLoopback('::ffff:127.0.0.1')).toBe(true);
-    expect(isLoopback('10.0.0.1')).toBe(false);
-    expect(isLoopback('::ffff:192.168.1.2')).toBe(false);
-    expect(isLoopback(undefined)).toBe(false);
+    expect(isLoopbackAddress('127.0.0.1')).toBe(true);
+    expect(isLoopbackAddress('::1')).toBe(true);
+    expect(isLoopbackAddress('::ffff:127.0.0.1')).toBe(true);
+    expect(isLoopbackAddress('10.0.0.1')).toBe(false);
+    expect(isLoopbackAddress('::ffff:192.168.1.2')).toBe(false);
+    expect(isLoopbackAddress(undefined)).toBe(false);
   });
 
   it('validates faults', () => {
@@ -120,24 +157,6 @@ describe('misc', () => {
     expect(html).not.toContain('<script>');
     expect(html).not.toContain('<b>oops</b>');
     expect(html).not.toMatch(/<script|<link|src=/);
-  });
-
-  it('creates a valid self-signed certificate', () => {
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', {
-      modulusLength: 2048,
-    });
-    const pem = createSelfSignedCertificatePem({
-      privateKey,
-      commonName: 'Test CN',
-    });
-    expect(pem).toMatch(/^-----BEGIN CERTIFICATE-----\n/);
-    const cert = new X509Certificate(pem);
-    expect(cert.subject).toBe('CN=Test CN');
-    expect(cert.issuer).toBe('CN=Test CN');
-    expect(cert.verify(publicKey)).toBe(true);
-    expect(cert.checkPrivateKey(privateKey)).toBe(true);
-    expect(new Date(cert.validTo).getTime()).toBeGreaterThan(Date.now());
-    expect(new Date(cert.validFrom).getTime()).toBeLessThan(Date.now());
   });
 
   it('parses CLI flags with their defaults', () => {

@@ -54,7 +54,16 @@ users:
   });
 
   it.each([
-    ['users: {}', /"users" must be a list/],
+    ['users: {}', /^test\.yaml: users: expected a list, got \{\}$/],
+    ['users:\n  - 7', /users\[0\]: expected a mapping with an email, got 7$/],
+    [
+      'users:\n  - email: a@b.c\n    groups: [{ name: x, email: nope }]',
+      /users\[0\]\.groups\[0\]\.email: not an email address, got "nope"$/,
+    ],
+    [
+      'users:\n  - email: a@b.c\n    groups: [42]',
+      /users\[0\]\.groups\[0\]: expected a group name or \{ name, id\?, email\? \}, got 42$/,
+    ],
     ['users:\n  - name: x', /users\[0\]\.email: expected an email address/],
     [
       'users:\n  - email: a@b.c\n    role: x',
@@ -78,6 +87,10 @@ users:
       /clientId: expected a Client ID ending in ".access"/,
     ],
     ['serviceTokens:\n  - clientId: abc.access', /clientSecret: required/],
+    [
+      'serviceTokens:\n  - clientId: abc.access\n    clientSecret: 987654',
+      /serviceTokens\[0\]\.clientSecret: required \(a non-empty string\)$/,
+    ],
     ['people: []', /unknown field "people"/],
     ['users: [', /invalid YAML/],
     ['- just a list', /expected a mapping/],

@@ -4,6 +4,14 @@
  */
 import { promises as fs } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import {
+  NO_VALUE,
+  nonEmptyString,
+  optionalString,
+  parseWithSchema,
+  strictObject,
+} from './schemas';
 
 export interface EmulatorGroup {
   /** Defaults to a stable UUID derived from the name. */
@@ -43,176 +51,107 @@ export function isValidEmail(value: unknown): value is string {
   );
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+const email = (message: string) =>
+  z
+    .string({ required_error: message, invalid_type_error: message })
+    .trim()
+    .refine(isValidEmail, message);
 
-function describe(value: unknown): string {
-  return value === undefined ? 'nothing' : JSON.stringify(value);
-}
+const GROUP = 'expected a group name or { name, id?, email? }';
+const groupSchema = z.union(
+  [
+    nonEmptyString(GROUP),
+    strictObject(
+      {
+        name: nonEmptyString(),
+        id: optionalString(),
+        email: email('not an email address').optional(),
+      },
+      GROUP,
+    ),
+  ],
+  { errorMap: () => ({ message: GROUP }) },
+);
 
-function checkKeys(
-  where: string,
-  value: Record<string, unknown>,
-  allowed: string[],
+const userSchema = strictObject(
+  {
+    email: email('expected an email address').transform(v => v.toLowerCase()),
+    name: optionalString(),
+    groups: z
+      .array(groupSchema, { invalid_type_error: 'expected a list' })
+      .nullish()
+      .transform(v => v ?? []),
+    country: optionalString('expected a two-letter country code')
+      .refine(
+        v => v === undefined || /^[A-Za-z]{2}$/.test(v),
+        'expected a two-letter country code',
+      )
+      .transform(v => v?.toUpperCase()),
+  },
+  'expected a mapping with an email',
+);
+
+const serviceTokenSchema = strictObject(
+  {
+    clientId: nonEmptyString('expected a Client ID ending in ".access"').refine(
+      v => v.endsWith('.access'),
+      'expected a Client ID ending in ".access"',
+    ),
+    clientSecret: z
+      .string({
+        required_error: 'required (a non-empty string)',
+        invalid_type_error: 'required (a non-empty string)',
+      })
+      .min(1, 'required (a non-empty string)'),
+    name: optionalString(),
+  },
+  'expected a mapping with clientId and clientSecret',
+);
+
+function unique<T>(
+  ctx: z.RefinementCtx,
+  list: T[],
+  listName: string,
+  field: keyof T & string,
 ) {
-  for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) {
-      throw new Error(
-        `${where}: unknown field "${key}" (allowed: ${allowed.join(', ')})`,
-      );
+  const seen = new Set<unknown>();
+  list.forEach((item, i) => {
+    if (seen.has(item[field])) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: [listName, i, field],
+        message: `duplicate ${item[field]}`,
+        params: NO_VALUE,
+      });
     }
-  }
+    seen.add(item[field]);
+  });
 }
 
-function optionalString(where: string, value: unknown): string | undefined {
-  if (value === undefined || value === null) {
-    return undefined;
-  }
-  if (typeof value !== 'string' || !value.trim()) {
-    throw new Error(
-      `${where}: expected a non-empty string, got ${describe(value)}`,
-    );
-  }
-  return value.trim();
-}
-
-function validateGroup(where: string, value: unknown): string | EmulatorGroup {
-  if (typeof value === 'string' && value.trim()) {
-    return value.trim();
-  }
-  if (isRecord(value)) {
-    checkKeys(where, value, ['id', 'name', 'email']);
-    const name = optionalString(`${where}.name`, value.name);
-    if (!name) {
-      throw new Error(`${where}.name: required`);
-    }
-    const email = optionalString(`${where}.email`, value.email);
-    if (email !== undefined && !isValidEmail(email)) {
-      throw new Error(
-        `${where}.email: not an email address: ${describe(email)}`,
-      );
-    }
-    return { id: optionalString(`${where}.id`, value.id), name, email };
-  }
-  throw new Error(
-    `${where}: expected a group name or { name, id?, email? }, got ${describe(
-      value,
-    )}`,
-  );
-}
-
-function validateUser(where: string, value: unknown): EmulatorUser {
-  if (!isRecord(value)) {
-    throw new Error(
-      `${where}: expected a mapping with an email, got ${describe(value)}`,
-    );
-  }
-  checkKeys(where, value, ['email', 'name', 'groups', 'country']);
-  const email =
-    typeof value.email === 'string' ? value.email.trim() : value.email;
-  if (!isValidEmail(email)) {
-    throw new Error(
-      `${where}.email: expected an email address, got ${describe(value.email)}`,
-    );
-  }
-  const groups = value.groups ?? [];
-  if (!Array.isArray(groups)) {
-    throw new Error(
-      `${where}.groups: expected a list, got ${describe(groups)}`,
-    );
-  }
-  const country = optionalString(`${where}.country`, value.country);
-  if (country !== undefined && !/^[A-Za-z]{2}$/.test(country)) {
-    throw new Error(
-      `${where}.country: expected a two-letter country code, got ${describe(
-        country,
-      )}`,
-    );
-  }
-  return {
-    email: email.toLowerCase(),
-    name: optionalString(`${where}.name`, value.name),
-    groups: groups.map((g, i) => validateGroup(`${where}.groups[${i}]`, g)),
-    country: country?.toUpperCase(),
-  };
-}
-
-function validateServiceToken(
-  where: string,
-  value: unknown,
-): ServiceTokenConfig {
-  if (!isRecord(value)) {
-    throw new Error(
-      `${where}: expected a mapping with clientId and clientSecret, got ${describe(
-        value,
-      )}`,
-    );
-  }
-  checkKeys(where, value, ['clientId', 'clientSecret', 'name']);
-  const clientId = optionalString(`${where}.clientId`, value.clientId);
-  if (!clientId || !clientId.endsWith('.access')) {
-    throw new Error(
-      `${where}.clientId: expected a Client ID ending in ".access", got ${describe(
-        value.clientId,
-      )}`,
-    );
-  }
-  if (typeof value.clientSecret !== 'string' || !value.clientSecret) {
-    throw new Error(`${where}.clientSecret: required (a non-empty string)`);
-  }
-  return {
-    clientId,
-    clientSecret: value.clientSecret,
-    name: optionalString(`${where}.name`, value.name),
-  };
-}
+const usersConfigSchema = strictObject(
+  {
+    users: z
+      .array(userSchema, { invalid_type_error: 'expected a list' })
+      .default([]),
+    serviceTokens: z
+      .array(serviceTokenSchema, { invalid_type_error: 'expected a list' })
+      .default([]),
+  },
+  'expected a mapping with "users" and/or "serviceTokens"',
+)
+  .nullish()
+  .transform(v => v ?? { users: [], serviceTokens: [] })
+  .superRefine((config, ctx) => {
+    unique(ctx, config.users, 'users', 'email');
+    unique(ctx, config.serviceTokens, 'serviceTokens', 'clientId');
+  });
 
 /** Validates parsed users configuration; throws an Error naming the bad field. */
 export function validateUsersConfig(
   value: unknown,
   source = 'users',
 ): UsersConfig {
-  if (value === null || value === undefined) {
-    return { users: [], serviceTokens: [] };
-  }
-  if (!isRecord(value)) {
-    throw new Error(
-      `${source}: expected a mapping with "users" and/or "serviceTokens"`,
-    );
-  }
-  checkKeys(source, value, ['users', 'serviceTokens']);
-  const users = value.users ?? [];
-  const serviceTokens = value.serviceTokens ?? [];
-  if (!Array.isArray(users)) {
-    throw new Error(`${source}: "users" must be a list`);
-  }
-  if (!Array.isArray(serviceTokens)) {
-    throw new Error(`${source}: "serviceTokens" must be a list`);
-  }
-  const config: UsersConfig = {
-    users: users.map((u, i) => validateUser(`${source}: users[${i}]`, u)),
-    serviceTokens: serviceTokens.map((t, i) =>
-      validateServiceToken(`${source}: serviceTokens[${i}]`, t),
-    ),
-  };
-  const emails = new Set<string>();
-  config.users.forEach((u, i) => {
-    if (emails.has(u.email)) {
-      throw new Error(`${source}: users[${i}].email: duplicate ${u.email}`);
-    }
-    emails.add(u.email);
-  });
-  const ids = new Set<string>();
-  config.serviceTokens.forEach((t, i) => {
-    if (ids.has(t.clientId)) {
-      throw new Error(
-        `${source}: serviceTokens[${i}].clientId: duplicate ${t.clientId}`,
-      );
-    }
-    ids.add(t.clientId);
-  });
-  return config;
+  return parseWithSchema(usersConfigSchema, value, source);
 }
 
 /** Parses and validates users YAML text. */

@@ -1,0 +1,62 @@
+/*
+ * What the origin sees of a request that passed the edge: anything a client could send to impersonate
+ * Access removed, then the assertion and Cloudflare's forwarding headers added.
+ */
+import type { IncomingMessage } from 'node:http';
+import {
+  ASSERTION_HEADER,
+  CLIENT_ID_HEADER,
+  CLIENT_SECRET_HEADER,
+  EMAIL_HEADER,
+} from './defaults';
+import { type EdgeDecision, headerValue } from './edge';
+
+export interface OriginHeaderOptions {
+  /** The public URL's protocol, e.g. `https:`. */
+  publicProtocol: string;
+  /** `Cf-Ipcountry` for tokens without a country. */
+  country: string;
+}
+
+function remoteAddress(req: IncomingMessage): string {
+  return req.socket.remoteAddress ?? '';
+}
+
+/**
+ * Rewrites the request headers for the origin: removes anything a client
+ * could use to impersonate Access, then adds the assertion and forwarding
+ * headers. The Host header is left as the client sent it.
+ */
+export function applyOriginHeaders(
+  req: IncomingMessage,
+  decision: Extract<EdgeDecision, { kind: 'user' | 'service' }>,
+  options: OriginHeaderOptions,
+) {
+  const headers = req.headers;
+  for (const name of [
+    ASSERTION_HEADER,
+    CLIENT_ID_HEADER,
+    CLIENT_SECRET_HEADER,
+    EMAIL_HEADER,
+    'cf-connecting-ip',
+    'cf-ipcountry',
+    'cf-visitor',
+  ]) {
+    delete headers[name];
+  }
+  headers[ASSERTION_HEADER] = decision.token;
+  if (decision.kind === 'user' && decision.payload.email) {
+    headers[EMAIL_HEADER] = decision.payload.email;
+  }
+  const ip = remoteAddress(req);
+  const protocol = options.publicProtocol.replace(/:$/, '');
+  headers['cf-connecting-ip'] = ip;
+  headers['cf-ipcountry'] = decision.payload.country ?? options.country;
+  headers['cf-visitor'] = JSON.stringify({ scheme: protocol });
+  const forwardedFor = headerValue(req, 'x-forwarded-for');
+  headers['x-forwarded-for'] = forwardedFor ? `${forwardedFor}, ${ip}` : ip;
+  headers['x-forwarded-proto'] = protocol;
+  if (headers.host) {
+    headers['x-forwarded-host'] = headers.host;
+  }
+}
