@@ -58,6 +58,8 @@ export interface Config {
           timeoutMs?: number;
           /** How long past freshness last-good keys serve while certs fails, 0-604800. Default 3600. */
           staleMaxAgeSeconds?: number;
+          /** Larger certs answers are refused (as a failed fetch), 16384-4194304. Default 1048576 (1 MiB). */
+          maxBodyBytes?: number;
         };
         identity?: {
           /** Fetch get-identity for name and groups. Default true. */
@@ -66,6 +68,8 @@ export interface Config {
           timeoutMs?: number;
           /** Identity cache (and in-process memo) TTL, 0-3600, never beyond the token's expiry; 0 disables both. Default 300. */
           cacheTtlSeconds?: number;
+          /** Larger get-identity answers count as failed (sign-in continues with the token's claims), 16384-4194304. Default 1048576 (1 MiB). */
+          maxBodyBytes?: number;
         };
         /**
          * Successfully verified tokens kept in memory (by SHA-256 of the token)

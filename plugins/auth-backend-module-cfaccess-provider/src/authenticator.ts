@@ -16,9 +16,10 @@ import {
   CloudflareAccessAuthenticationError,
   CloudflareAccessRejection,
   isCloudflareAccessRejection,
+  rejectionHint,
 } from './errors';
 import { IdentityClient } from './identityClient';
-import { KeyCache } from './keyCache';
+import { describe, KeyCache } from './keyCache';
 import { KeyRefresher, SetTimer } from './keyRefresher';
 import { CfAccessMetrics, createCfAccessMetrics } from './metrics';
 import { noopLogger, RateLimitedLogger } from './rateLimitedLogger';
@@ -62,20 +63,30 @@ export type CloudflareAccessAuthenticatorOptions = {
    * the process alive.
    */
   lifecycle?: { addShutdownHook(hook: () => void | Promise<void>): void };
-  /** For tests: clock in ms since epoch. */
-  now?: () => number;
-  /** For tests: metrics sink. */
-  metrics?: CfAccessMetrics;
-  /** For tests: schedules the background key refresh. */
-  setTimer?: SetTimer;
 };
 
 /**
- * Per-provider state built from config by `initialize`.
+ * What `initialize` builds from config and `authenticate` uses: opaque, so
+ * that nothing but this module depends on how it is made.
  *
  * @public
  */
 export type CloudflareAccessAuthenticatorContext = {
+  readonly $$type: '@cfaccess/CloudflareAccessAuthenticatorContext';
+};
+
+/** Hooks for this package's own tests; not part of the public API. */
+export type AuthenticatorTestHooks = {
+  /** Clock in ms since epoch. */
+  now?: () => number;
+  /** Metrics sink. */
+  metrics?: CfAccessMetrics;
+  /** Schedules the background key refresh. */
+  setTimer?: SetTimer;
+};
+
+/** What the opaque context holds. */
+export type AuthenticatorState = {
   config: CfAccessConfig;
   keyCache: KeyCache;
   verifier: TokenVerifier;
@@ -83,6 +94,16 @@ export type CloudflareAccessAuthenticatorContext = {
   /** Set when `prefetchKeys` is on. */
   keyRefresher?: KeyRefresher;
 };
+
+type ContextWithState = CloudflareAccessAuthenticatorContext &
+  AuthenticatorState;
+
+/** The state behind an authenticator context. */
+export function authenticatorState(
+  ctx: CloudflareAccessAuthenticatorContext,
+): AuthenticatorState {
+  return ctx as ContextWithState;
+}
 
 /** Reads one cookie from the Cookie header: express `req.cookies` may not be set. */
 export function readCookie(
@@ -92,7 +113,11 @@ export function readCookie(
   return cookieHeader ? parseCookie(cookieHeader)[name] : undefined;
 }
 
-/** Header first (Cloudflare's recommendation), the cookie as a fallback. */
+/**
+ * Header first (Cloudflare's recommendation), the cookie as a fallback when
+ * the header is missing or blank. Returned as sent: the verifier accepts only
+ * the canonical token, so whitespace is rejected there, not trimmed here.
+ */
 export function extractToken(
   req: { headers: IncomingHttpHeaders },
   config: Pick<CfAccessConfig, 'jwtHeaderName' | 'authorizationCookieName'>,
@@ -100,7 +125,7 @@ export function extractToken(
   const header = req.headers[config.jwtHeaderName];
   const fromHeader = Array.isArray(header) ? header.join(',') : header;
   if (fromHeader && fromHeader.trim()) {
-    return fromHeader.trim();
+    return fromHeader;
   }
   return readCookie(req.headers.cookie, config.authorizationCookieName);
 }
@@ -134,25 +159,43 @@ export function createCloudflareAccessAuthenticator(
   CloudflareAccessResult,
   CloudflareAccessProviderInfo
 > {
-  const now = options.now ?? Date.now;
-  const metrics = options.metrics ?? createCfAccessMetrics();
+  return createAuthenticator(options);
+}
+
+/** createCloudflareAccessAuthenticator, with hooks for this package's tests. */
+export function createAuthenticator(
+  options: CloudflareAccessAuthenticatorOptions,
+  hooks: AuthenticatorTestHooks = {},
+): ProxyAuthenticator<
+  CloudflareAccessAuthenticatorContext,
+  CloudflareAccessResult,
+  CloudflareAccessProviderInfo
+> {
+  const now = hooks.now ?? Date.now;
+  const metrics = hooks.metrics ?? createCfAccessMetrics();
   const log = new RateLimitedLogger(options.logger ?? noopLogger, 60_000, now);
 
+  // The caller got the reason code and one sentence; the log gets the rest.
   function logRejection(error: CloudflareAccessRejection) {
-    const subject =
-      error instanceof CloudflareAccessAuthenticationError
-        ? error.subject
-        : undefined;
+    const { reason } = error;
+    const { detail, subject, cause } = error.details;
     log.warn(
-      `reject:${error.reason}:${subject ?? ''}`,
-      `Cloudflare Access sign-in rejected (${error.reason})${
-        subject ? ` for ${subject}` : ''
-      }: ${error.message}`,
-      { reason: error.reason, ...(subject && { subject }) },
+      `reject:${reason}:${subject ?? ''}`,
+      () =>
+        `Cloudflare Access sign-in rejected (${reason})${
+          subject ? ` for ${subject}` : ''
+        }: ${detail}${
+          cause === undefined ? '' : ` (${describe(cause)})`
+        }; ${rejectionHint(reason)}`,
+      { reason, ...(subject && { subject }) },
     );
   }
 
-  return createProxyAuthenticator({
+  const authenticator = createProxyAuthenticator<
+    ContextWithState,
+    CloudflareAccessResult,
+    CloudflareAccessProviderInfo
+  >({
     async defaultProfileTransform(result: CloudflareAccessResult) {
       return {
         profile: {
@@ -162,7 +205,7 @@ export function createCloudflareAccessAuthenticator(
       };
     },
 
-    initialize({ config }) {
+    initialize({ config }): ContextWithState {
       const cfg = readCfAccessConfig(config, {
         providerId: options.providerId,
         mode: readDeploymentMode(options.rootConfig),
@@ -187,9 +230,11 @@ export function createCloudflareAccessAuthenticator(
       });
       const identityClient = cfg.identity.enabled
         ? new IdentityClient({
+            issuer: cfg.issuer,
             identityUrl: cfg.identityUrl,
             cache: options.cache,
             timeoutMs: cfg.identity.timeoutMs,
+            maxBodyBytes: cfg.identity.maxBodyBytes,
             cacheTtlMs: cfg.identity.cacheTtlMs,
             // One identity per session; sized like the verified-token cache (0 disables both).
             memoMaxEntries: cfg.verifiedTokenCache.maxEntries,
@@ -207,14 +252,21 @@ export function createCloudflareAccessAuthenticator(
           retryMs: cfg.jwks.cooldownMs,
           logger: log,
           now,
-          setTimer: options.setTimer,
+          setTimer: hooks.setTimer,
         });
         options.lifecycle?.addShutdownHook(() => refresher.stop());
         // Deliberately not awaited; the first fetch never throws.
         void refresher.start();
         keyRefresher = refresher;
       }
-      return { config: cfg, keyCache, verifier, identityClient, keyRefresher };
+      return {
+        $$type: '@cfaccess/CloudflareAccessAuthenticatorContext',
+        config: cfg,
+        keyCache,
+        verifier,
+        identityClient,
+        keyRefresher,
+      };
     },
 
     async authenticate({ req }, ctx) {
@@ -282,4 +334,10 @@ export function createCloudflareAccessAuthenticator(
       return { result, providerInfo };
     },
   });
+  // Callers see the context as opaque; only this module reads its state.
+  return authenticator as unknown as ProxyAuthenticator<
+    CloudflareAccessAuthenticatorContext,
+    CloudflareAccessResult,
+    CloudflareAccessProviderInfo
+  >;
 }

@@ -38,8 +38,14 @@ describe('readCfAccessConfig', () => {
         cooldownMs: 30_000,
         timeoutMs: 5000,
         staleMaxAgeMs: 3_600_000,
+        maxBodyBytes: 1_048_576,
       },
-      identity: { enabled: true, timeoutMs: 3000, cacheTtlMs: 300_000 },
+      identity: {
+        enabled: true,
+        timeoutMs: 3000,
+        cacheTtlMs: 300_000,
+        maxBodyBytes: 1_048_576,
+      },
       verifiedTokenCache: { maxEntries: 10000 },
     });
   });
@@ -315,8 +321,8 @@ describe('readCfAccessConfig', () => {
       jwtHeaderName: 'X-Custom-JWT',
       authorizationCookieName: 'MyCookie',
       clockToleranceSeconds: 0,
-      jwks: { cacheMaxAgeSeconds: 60, cooldownSeconds: 5 },
-      identity: { enabled: false, cacheTtlSeconds: 0 },
+      jwks: { cacheMaxAgeSeconds: 60, cooldownSeconds: 5, maxBodyBytes: 16384 },
+      identity: { enabled: false, cacheTtlSeconds: 0, maxBodyBytes: '65536' },
       verifiedTokenCache: { maxEntries: '0' },
     });
     expect(config.verifiedTokenCache.maxEntries).toBe(0);
@@ -330,10 +336,12 @@ describe('readCfAccessConfig', () => {
     expect(config.clockToleranceSeconds).toBe(0);
     expect(config.jwks.cacheMaxAgeMs).toBe(60_000);
     expect(config.jwks.cooldownMs).toBe(5000);
+    expect(config.jwks.maxBodyBytes).toBe(16384);
     expect(config.identity).toEqual({
       enabled: false,
       timeoutMs: 3000,
       cacheTtlMs: 0,
+      maxBodyBytes: 65536,
     });
   });
 

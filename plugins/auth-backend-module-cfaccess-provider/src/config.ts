@@ -14,6 +14,19 @@ export const numericSettings = {
   'identity.timeoutMs': { default: 3000, min: 100, max: 60000 },
   'identity.cacheTtlSeconds': { default: 300, min: 0, max: 3600 },
   maxTokenBytes: { default: 8192, min: 1024, max: 65536 },
+  // Access answers with a few KB; the limits stop a broken or hostile answer from using memory.
+  'jwks.maxBodyBytes': {
+    default: 1048576,
+    min: 16384,
+    max: 4194304,
+    integer: true,
+  },
+  'identity.maxBodyBytes': {
+    default: 1048576,
+    min: 16384,
+    max: 4194304,
+    integer: true,
+  },
   'verifiedTokenCache.maxEntries': {
     default: 10000,
     min: 0,
@@ -44,11 +57,13 @@ export type CfAccessConfig = {
     cooldownMs: number;
     timeoutMs: number;
     staleMaxAgeMs: number;
+    maxBodyBytes: number;
   };
   identity: {
     enabled: boolean;
     timeoutMs: number;
     cacheTtlMs: number;
+    maxBodyBytes: number;
   };
   verifiedTokenCache: {
     /** 0 disables the cache. */
@@ -438,11 +453,13 @@ export function readCfAccessConfig(
       cooldownMs: r.bounded('jwks.cooldownSeconds') * 1000,
       timeoutMs: r.bounded('jwks.timeoutMs'),
       staleMaxAgeMs: r.bounded('jwks.staleMaxAgeSeconds') * 1000,
+      maxBodyBytes: r.bounded('jwks.maxBodyBytes'),
     },
     identity: {
       enabled: r.optionalBoolean('identity.enabled', true),
       timeoutMs: r.bounded('identity.timeoutMs'),
       cacheTtlMs: r.bounded('identity.cacheTtlSeconds') * 1000,
+      maxBodyBytes: r.bounded('identity.maxBodyBytes'),
     },
     verifiedTokenCache: {
       maxEntries: r.bounded('verifiedTokenCache.maxEntries'),

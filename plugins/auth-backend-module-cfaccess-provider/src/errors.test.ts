@@ -1,9 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { serializeError } from '@backstage/errors';
 import {
   CloudflareAccessAuthenticationError,
   CloudflareAccessKeysUnavailableError,
   cloudflareAccessRejectionReasons,
   isCloudflareAccessRejection,
   rejectionHint,
+  rejectionSentence,
   withoutStackTrace,
 } from './errors';
 
@@ -16,7 +20,7 @@ describe('errors', () => {
     expect(auth.reason).toBe('expired');
     expect(auth.subject).toBe('jane@example.com');
     expect(auth.message).toBe(
-      'Cloudflare Access token rejected (expired): x; sign in again through Cloudflare Access',
+      'Cloudflare Access token rejected (expired): The token has expired; sign in again through Cloudflare Access.',
     );
     const unavailable = new CloudflareAccessKeysUnavailableError('y');
     expect(unavailable.name).toBe('ServiceUnavailableError');
@@ -26,13 +30,56 @@ describe('errors', () => {
     expect(isCloudflareAccessRejection(new Error('z'))).toBe(false);
   });
 
-  it('has a hint for every reason', () => {
+  it('has one sentence and a hint for every reason', () => {
     for (const reason of cloudflareAccessRejectionReasons) {
       expect(rejectionHint(reason)).toEqual(expect.any(String));
+      // One sentence: ends with a full stop and has no other.
+      expect(rejectionSentence(reason)).toMatch(/^[A-Z][^.]*\.$/);
     }
   });
 
-  it('builds rejections without a stack trace, keeping the cause and the limit', () => {
+  it('keeps detail, subject and cause out of what Backstage serialises into the response', () => {
+    const cause = Object.assign(new Error('fetch failed'), {
+      payload: { email: 'jane@example.com', sub: 'user-1' },
+      cause: new Error('connect ECONNREFUSED 10.0.0.7:443'),
+    });
+    const errors = [
+      new CloudflareAccessAuthenticationError(
+        'expired',
+        'the token expired at 2026-06-01T11:00:00.000Z',
+        { subject: 'jane@example.com', cause },
+      ),
+      new CloudflareAccessKeysUnavailableError(
+        'no signing keys could be fetched from https://testteam.cloudflareaccess.com/cdn-cgi/access/certs',
+        cause,
+      ),
+    ];
+    for (const error of errors) {
+      const body = serializeError(error);
+      expect(body).toEqual({
+        name: error.name,
+        message: error.message,
+        reason: error.reason,
+      });
+      const text = JSON.stringify(body);
+      for (const secret of [
+        'jane@example.com',
+        'user-1',
+        'ECONNREFUSED',
+        '10.0.0.7',
+        'cloudflareaccess.com',
+        '2026-06-01',
+        'fetch failed',
+      ]) {
+        expect(text).not.toContain(secret);
+      }
+      // ...and all of it is still there for the server log.
+      expect(error.details.cause).toBe(cause);
+      expect(error.details.detail).toMatch(/expired at|could be fetched/);
+    }
+  });
+
+  it('builds rejections without a stack trace, keeping the cause for the log and the limit', () => {
     const cause = new Error('jose said no');
     const limit = Error.stackTraceLimit;
     const error = withoutStackTrace(
@@ -42,10 +89,8 @@ describe('errors', () => {
         }),
     );
     expect(error.stack).not.toMatch(/\n\s+at /);
-    expect(error.message).toMatch(
-      /bad_signature.*caused by Error: jose said no/,
-    );
-    expect(error.cause).toBe(cause);
+    expect(error.message).not.toContain('jose said no');
+    expect(error.details.cause).toBe(cause);
     expect(Error.stackTraceLimit).toBe(limit);
     expect(() =>
       withoutStackTrace(() => {
@@ -53,5 +98,31 @@ describe('errors', () => {
       }),
     ).toThrow('boom');
     expect(Error.stackTraceLimit).toBe(limit);
+  });
+
+  it('matches the README troubleshooting table: every reason, its status and its sentence', () => {
+    const readme = readFileSync(
+      resolvePath(__dirname, '..', 'README.md'),
+      'utf8',
+    );
+    const rows = new Map<string, string[]>();
+    for (const line of readme.split('\n')) {
+      const m = /^\| `([a-z_]+)` +\|(.*)\|$/.exec(line);
+      if (m) {
+        rows.set(
+          m[1],
+          m[2].split('|').map(cell => cell.trim()),
+        );
+      }
+    }
+    const reasons = [...rows.keys()].filter(reason =>
+      (cloudflareAccessRejectionReasons as readonly string[]).includes(reason),
+    );
+    expect(reasons).toEqual([...cloudflareAccessRejectionReasons]);
+    for (const reason of cloudflareAccessRejectionReasons) {
+      const [status, told] = rows.get(reason)!;
+      expect(status).toBe(reason === 'keys_unavailable' ? '503' : '401');
+      expect(told).toBe(rejectionSentence(reason));
+    }
   });
 });

@@ -23,6 +23,7 @@ export type CloudflareAccessRejectionReason =
   | 'not_yet_valid'
   | 'wrong_issuer'
   | 'wrong_audience'
+  | 'wrong_token_type'
   | 'missing_claims'
   | 'unknown_service_token'
   | 'keys_unavailable';
@@ -44,80 +45,182 @@ export const cloudflareAccessRejectionReasons: readonly CloudflareAccessRejectio
     'not_yet_valid',
     'wrong_issuer',
     'wrong_audience',
+    'wrong_token_type',
     'missing_claims',
     'unknown_service_token',
     'keys_unavailable',
   ];
 
-// What the caller can do about each reason; kept next to the codes so the
-// README troubleshooting table and the messages stay in sync.
-const hints: Record<CloudflareAccessRejectionReason, string> = {
-  missing_token:
-    'make sure the request passes through Cloudflare Access for this application',
-  malformed_token: 'the value is not a Cloudflare Access application token',
-  token_too_large: 'the value is not a Cloudflare Access application token',
-  unsupported_alg: 'Cloudflare Access only signs tokens with RS256',
-  unknown_kid:
-    'the token was not signed by a current key of this Access team domain',
-  bad_signature: 'the token was not signed by this Access team domain',
-  expired: 'sign in again through Cloudflare Access',
-  not_yet_valid: 'check the clock of this server',
-  wrong_issuer:
-    'check auth.providers.cfaccess.teamName / teamDomain against the Zero Trust team domain',
-  wrong_audience:
-    "check auth.providers.cfaccess.audience against the application's AUD tag",
-  missing_claims:
-    'Access issued a token without a user identity or service token Client ID',
-  unknown_service_token:
-    'add the Client ID to auth.providers.cfaccess.serviceTokens to allow it',
-  keys_unavailable:
-    'the Access signing keys could not be fetched; try again shortly',
+// Per reason: `sentence` is all the caller is told (one sentence, the same
+// for every rejection with this reason); `hint` says what an operator can do
+// and goes to the server log with the details. The README troubleshooting
+// table mirrors both (a test keeps them in sync).
+const texts: Record<
+  CloudflareAccessRejectionReason,
+  { sentence: string; hint: string }
+> = {
+  missing_token: {
+    sentence: 'No Cloudflare Access application token was sent.',
+    hint: 'make sure the request passes through Cloudflare Access for this application',
+  },
+  malformed_token: {
+    sentence: 'The value sent is not a Cloudflare Access application token.',
+    hint: 'the value is not a Cloudflare Access application token in compact form',
+  },
+  token_too_large: {
+    sentence: 'The token is larger than this server accepts.',
+    hint: 'raise maxTokenBytes if Access really issues tokens this large',
+  },
+  unsupported_alg: {
+    sentence: 'The token is not signed with RS256.',
+    hint: 'Cloudflare Access only signs tokens with RS256',
+  },
+  unknown_kid: {
+    sentence: 'The token is not signed by a current key of this Access team.',
+    hint: 'the token was not signed by a current key of this Access team domain',
+  },
+  bad_signature: {
+    sentence: 'The token signature is not valid.',
+    hint: 'the token was not signed by this Access team domain',
+  },
+  expired: {
+    sentence: 'The token has expired; sign in again through Cloudflare Access.',
+    hint: 'sign in again through Cloudflare Access; check the clock of this server',
+  },
+  not_yet_valid: {
+    sentence: 'The token is not valid yet.',
+    hint: 'check the clock of this server',
+  },
+  wrong_issuer: {
+    sentence: 'The token was issued by another Access team.',
+    hint: 'check auth.providers.cfaccess.teamName / teamDomain against the Zero Trust team domain',
+  },
+  wrong_audience: {
+    sentence: 'The token is for another Access application.',
+    hint: "check auth.providers.cfaccess.audience against the application's AUD tag",
+  },
+  wrong_token_type: {
+    sentence: 'The token is not an Access application token.',
+    hint: 'only application tokens (type "app") sign in; the organisation token (type "org") is not meant for applications',
+  },
+  missing_claims: {
+    sentence: 'The token names neither a person nor a service token.',
+    hint: 'Access issued a token without a user identity or service token Client ID',
+  },
+  unknown_service_token: {
+    sentence: 'This service token is not allowed to sign in.',
+    hint: 'add the Client ID to auth.providers.cfaccess.serviceTokens to allow it',
+  },
+  keys_unavailable: {
+    sentence:
+      'The Cloudflare Access signing keys are unavailable; try again shortly.',
+    hint: 'check that this server reaches <team domain>/cdn-cgi/access/certs',
+  },
 };
 
-/** @internal */
+/** What an operator can do about a reason (server log only). @internal */
 export function rejectionHint(reason: CloudflareAccessRejectionReason): string {
-  return hints[reason];
+  return texts[reason].hint;
 }
 
-function formatMessage(
+/** The one sentence a caller is told for a reason. @internal */
+export function rejectionSentence(
   reason: CloudflareAccessRejectionReason,
-  detail: string,
 ): string {
-  return `Cloudflare Access token rejected (${reason}): ${detail}; ${hints[reason]}`;
+  return texts[reason].sentence;
 }
+
+// Built once per reason: a rejection formats nothing.
+const messages = Object.fromEntries(
+  cloudflareAccessRejectionReasons.map(reason => [
+    reason,
+    `Cloudflare Access token rejected (${reason}): ${texts[reason].sentence}`,
+  ]),
+) as Record<CloudflareAccessRejectionReason, string>;
+
+/**
+ * What a rejection tells the server log and nobody else.
+ *
+ * @public
+ */
+export type CloudflareAccessRejectionDetails = {
+  /** What exactly failed, e.g. when the token expired or which Client ID it names. */
+  detail: string;
+  /** The token's email, service token Client ID or `sub`, when known. */
+  subject?: string;
+  /** The underlying error (jose's, a network error). */
+  cause?: unknown;
+};
+
+function detailsFrom(
+  detail: string,
+  options?: { subject?: string; cause?: unknown },
+): CloudflareAccessRejectionDetails {
+  return {
+    detail,
+    ...(options?.subject !== undefined && { subject: options.subject }),
+    ...(options?.cause !== undefined && { cause: options.cause }),
+  };
+}
+
+// The details live in private fields, not own properties: Backstage's error
+// handler serialises every own property and the whole `cause` chain into the
+// response body, which must carry the reason code and one sentence only.
 
 /**
  * A 401 for a token that failed verification. The `name` stays
- * `AuthenticationError` so Backstage's error handler answers 401.
+ * `AuthenticationError` so Backstage's error handler answers 401. The message
+ * (and so the response body) is the reason code and one sentence; `details`
+ * (what failed, the subject, the cause) are for the server log.
  *
  * @public
  */
 export class CloudflareAccessAuthenticationError extends AuthenticationError {
+  /** Why the token was rejected; also in the response body. */
   readonly reason: CloudflareAccessRejectionReason;
-  readonly subject?: string;
+  readonly #details: CloudflareAccessRejectionDetails;
 
   constructor(
     reason: CloudflareAccessRejectionReason,
     detail: string,
     options?: { subject?: string; cause?: unknown },
   ) {
-    super(formatMessage(reason, detail), options?.cause);
+    super(messages[reason]);
     this.reason = reason;
-    this.subject = options?.subject;
+    this.#details = detailsFrom(detail, options);
+  }
+
+  /** What failed, the subject and the cause; for the server log only. */
+  get details(): CloudflareAccessRejectionDetails {
+    return this.#details;
+  }
+
+  /** The token's email, Client ID or `sub`, when known; for the server log only. */
+  get subject(): string | undefined {
+    return this.#details.subject;
   }
 }
 
 /**
  * A 503 when no signing keys can be had: the token might be fine, we just
- * cannot tell, so we refuse without blaming the caller.
+ * cannot tell, so we refuse without blaming the caller. The certs URL and the
+ * network error are in `details`, for the server log only.
  *
  * @public
  */
 export class CloudflareAccessKeysUnavailableError extends ServiceUnavailableError {
+  /** Always `keys_unavailable`; also in the response body. */
   readonly reason: CloudflareAccessRejectionReason = 'keys_unavailable';
+  readonly #details: CloudflareAccessRejectionDetails;
 
   constructor(detail: string, cause?: unknown) {
-    super(formatMessage('keys_unavailable', detail), cause);
+    super(messages.keys_unavailable);
+    this.#details = detailsFrom(detail, { cause });
+  }
+
+  /** What failed and the cause; for the server log only. */
+  get details(): CloudflareAccessRejectionDetails {
+    return this.#details;
   }
 }
 
@@ -163,5 +266,6 @@ export function isCloudflareAccessRejection(
  * @public
  */
 export class CloudflareAccessUserNotFoundError extends NotAllowedError {
+  /** Always `user_not_found`; also in the response body. */
   readonly reason = 'user_not_found' as const;
 }

@@ -1,11 +1,14 @@
 import { http, HttpResponse, delay } from 'msw';
 import { IdentityClient } from './identityClient';
 import { RateLimitedLogger } from './rateLimitedLogger';
+import { sha256 } from './sha256';
 import {
   createAccessServer,
   IDENTITY_URL,
   memoryCache,
   mockMetrics,
+  streamingFetch,
+  TEAM_DOMAIN,
   TestClock,
 } from './__testUtils__/fixtures';
 
@@ -34,10 +37,18 @@ describe('IdentityClient', () => {
     cache = memoryCache().cache,
     timeoutMs = 3000,
     maxInflight?: number,
-    memo: { memoMaxEntries?: number; cacheTtlMs?: number } = {},
+    memo: {
+      memoMaxEntries?: number;
+      cacheTtlMs?: number;
+      maxBodyBytes?: number;
+      fetch?: typeof fetch;
+    } = {},
   ) {
     return new IdentityClient({
+      issuer: TEAM_DOMAIN,
       identityUrl: IDENTITY_URL,
+      maxBodyBytes: memo.maxBodyBytes ?? 1_048_576,
+      fetch: memo.fetch,
       cache,
       timeoutMs,
       maxInflight,
@@ -85,8 +96,8 @@ describe('IdentityClient', () => {
     expect(state.identityRequests).toBe(1);
     expect(metrics.identityCache).toHaveBeenCalledWith('hit');
     const [key] = [...store.keys()];
-    expect(key).toBe(IdentityClient.cacheKey('user-1', 'nonce-1'));
-    expect(key).toMatch(/^cfaccess:identity:v2:[0-9a-f]{64}$/);
+    expect(key).toBe(IdentityClient.cacheKey(TEAM_DOMAIN, 'user-1', 'nonce-1'));
+    expect(key).toMatch(/^cfaccess:identity:v3:[0-9a-f]{64}$/);
     expect(key).not.toContain('header');
     expect(JSON.stringify([...store.values()])).not.toContain(
       'header.payload.signature',
@@ -189,6 +200,92 @@ describe('IdentityClient', () => {
     expect(metrics.identityFetch).toHaveBeenCalledWith('timeout');
   });
 
+  describe('answer bodies', () => {
+    it('answers an oversized identity like a failed one, without reading it all', async () => {
+      const endless = streamingFetch({});
+      const client = create(undefined, 3000, undefined, {
+        maxBodyBytes: 65536,
+        fetch: endless.fetch,
+      });
+      await expect(client.getIdentity(request())).resolves.toBeUndefined();
+      expect(endless.stats.cancelled).toBe(true);
+      expect(endless.stats.pulledBytes).toBeLessThan(200_000);
+      expect(metrics.identityFetch).toHaveBeenCalledWith('error');
+      expect(warn).toHaveBeenCalledWith(
+        expect.stringMatching(/larger than 65536 bytes/),
+        undefined,
+      );
+    });
+
+    it.each([[401], [403], [302], [500]])(
+      'cancels the unread body of an HTTP %i answer',
+      async status => {
+        const answer = streamingFetch({ status, chunks: 1000 });
+        const client = create(undefined, 3000, undefined, {
+          fetch: answer.fetch,
+        });
+        await expect(client.getIdentity(request())).resolves.toBeUndefined();
+        expect(answer.stats.cancelled).toBe(true);
+      },
+    );
+
+    it('accepts an answer within the limit', async () => {
+      const answer = streamingFetch({
+        body: JSON.stringify({ email: 'jane@example.com', groups: ['SRE'] }),
+      });
+      const client = create(undefined, 3000, undefined, {
+        maxBodyBytes: 16384,
+        fetch: answer.fetch,
+      });
+      await expect(client.getIdentity(request())).resolves.toMatchObject({
+        groups: [{ id: '', name: 'SRE', email: '' }],
+      });
+    });
+  });
+
+  it.each([
+    ['groups as strings', { groups: ['a', 'b', ''] }, ['a', 'b']],
+    [
+      'groups as objects, some partial',
+      { groups: [{ id: 'g1', name: 'One' }, { name: 'Two' }, { id: 3 }, null] },
+      ['One', 'Two'],
+    ],
+    ['groups missing', {}, []],
+    ['groups not a list', { groups: 'admins' }, []],
+  ])('reads %s', async (_, extra, names) => {
+    state.identity = () => ({ email: 'jane@example.com', ...extra });
+    const identity = await create().getIdentity(request());
+    expect(identity?.groups.map(g => g.name)).toEqual(names);
+  });
+
+  it('treats fields of unexpected types as absent', async () => {
+    state.identity = () => ({
+      email: 'JANE@example.com',
+      id: 42,
+      name: ['x'],
+      idp: 'oidc',
+      custom: [1],
+    });
+    await expect(create().getIdentity(request())).resolves.toEqual({
+      id: 'user-1',
+      name: 'JANE@example.com',
+      email: 'jane@example.com',
+      groups: [],
+    });
+  });
+
+  it.each([[[]], ['text'], [null], [42]])(
+    'fails an answer that is not an object (%j)',
+    async body => {
+      server.use(http.get(IDENTITY_URL, () => HttpResponse.json(body)));
+      await expect(create().getIdentity(request())).resolves.toBeUndefined();
+      expect(warn).toHaveBeenCalledWith(
+        expect.stringMatching(/something other than an object/),
+        undefined,
+      );
+    },
+  );
+
   it('rejects an identity for another email', async () => {
     state.identity = () => ({ id: 'x', name: 'X', email: 'x@example.com' });
     await expect(create().getIdentity(request())).resolves.toBeUndefined();
@@ -202,11 +299,11 @@ describe('IdentityClient', () => {
   });
 
   describe('cache format', () => {
-    it('stores the identity as a JSON string under a v2 key', async () => {
+    it('stores the identity as a JSON string under a v3 key', async () => {
       const { cache, store } = memoryCache();
       const identity = await create(cache).getIdentity(request());
-      const key = IdentityClient.cacheKey('user-1', 'nonce-1');
-      expect(key.startsWith('cfaccess:identity:v2:')).toBe(true);
+      const key = IdentityClient.cacheKey(TEAM_DOMAIN, 'user-1', 'nonce-1');
+      expect(key.startsWith('cfaccess:identity:v3:')).toBe(true);
       const value = store.get(key);
       expect(typeof value).toBe('string');
       expect(JSON.parse(value as string)).toEqual(identity);
@@ -269,7 +366,7 @@ describe('IdentityClient', () => {
       ],
     ])('treats %s in the cache as a miss', async (_, value) => {
       const { cache, store } = memoryCache();
-      const key = IdentityClient.cacheKey('user-1', 'nonce-1');
+      const key = IdentityClient.cacheKey(TEAM_DOMAIN, 'user-1', 'nonce-1');
       store.set(key, value);
       const identity = await create(cache).getIdentity(request());
       expect(state.identityRequests).toBe(1);
@@ -283,21 +380,40 @@ describe('IdentityClient', () => {
       expect(JSON.parse(store.get(key) as string).name).toBe('Jane Doe');
     });
 
-    it('never reads a v1 entry', async () => {
+    it('never reads entries of the earlier formats (v1 objects, v2 keys without the team)', async () => {
       const { cache, store } = memoryCache();
-      const v1Key = IdentityClient.cacheKey('user-1', 'nonce-1').replace(
-        ':v2:',
-        ':v1:',
-      );
-      store.set(v1Key, {
+      const old = {
         id: 'old',
         name: 'Old',
         email: 'jane@example.com',
         groups: [],
-      });
+      };
+      const v2Hash = sha256('user-1\nnonce-1', 'hex');
+      store.set(`cfaccess:identity:v1:${v2Hash}`, old);
+      store.set(`cfaccess:identity:v2:${v2Hash}`, JSON.stringify(old));
       const identity = await create(cache).getIdentity(request());
       expect(identity?.name).toBe('Jane Doe');
       expect(state.identityRequests).toBe(1);
+    });
+
+    it('keeps two teams apart in one cache service', async () => {
+      const { cache, store } = memoryCache();
+      await create(cache).getIdentity(request());
+      const otherTeam = new IdentityClient({
+        issuer: 'https://otherteam.cloudflareaccess.com',
+        identityUrl: IDENTITY_URL,
+        maxBodyBytes: 1_048_576,
+        cache,
+        timeoutMs: 3000,
+        cacheTtlMs: 300_000,
+        logger: new RateLimitedLogger({ warn } as any, 60_000, clock.now),
+        metrics,
+        now: clock.now,
+      });
+      // Same sub and identity_nonce, another team: its own fetch and entry.
+      await otherTeam.getIdentity(request());
+      expect(state.identityRequests).toBe(2);
+      expect(store.size).toBe(2);
     });
   });
 

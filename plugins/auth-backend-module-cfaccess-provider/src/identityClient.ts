@@ -1,18 +1,22 @@
 import { CacheService } from '@backstage/backend-plugin-api';
-import { JsonObject } from '@backstage/types';
 import { deepFreeze } from './deepFreeze';
-import { normalizeAccessGroups } from './groups';
+import { cachedIdentitySchema, identityAnswerSchema } from './identitySchema';
 import { IdentityMemo } from './identityMemo';
 import { CfAccessMetrics } from './metrics';
 import { RateLimitedLogger } from './rateLimitedLogger';
+import { discardBody, readBodyText } from './responseBody';
 import { sha256 } from './sha256';
 import { withTimeout } from './timeout';
 import { CloudflareAccessIdentityProfile } from './types';
 
 export type IdentityClientOptions = {
+  /** The team domain (token issuer): part of the cache key, so teams never share entries. */
+  issuer: string;
   identityUrl: string;
   cache: CacheService;
   timeoutMs: number;
+  /** Larger answers count as failed (the caller carries on with the token's claims). */
+  maxBodyBytes: number;
   /** Upper bound for cached entries; also capped by the token's lifetime. */
   cacheTtlMs: number;
   logger: RateLimitedLogger;
@@ -37,17 +41,19 @@ export type IdentityRequest = {
   exp: number;
 };
 
-// v2: the value is a JSON string (v1 stored an object). A new prefix, so v1
-// entries are never read as v2.
-const CACHE_PREFIX = 'cfaccess:identity:v2:';
+// v3: the key hashes the issuer too (v2 hashed sub and identity_nonce only);
+// the value is a JSON string since v2 (v1 stored an object). A new prefix per
+// format, so older entries are never read.
+const CACHE_PREFIX = 'cfaccess:identity:v3:';
 
 /**
  * Fetches the user's identity from `<team domain>/cdn-cgi/access/get-identity`
  * and caches it in Backstage's CacheService (shared between replicas), with a
  * per-process memo in front (IdentityMemo).
  *
- * Cache key: SHA-256 of sub and identity_nonce, never the token; a new login
- * gets a new nonce and so a fresh fetch. The value is the identity as a JSON
+ * Cache key: SHA-256 of the issuer (team domain), sub and identity_nonce,
+ * never the token; a new login gets a new nonce and so a fresh fetch, and two
+ * providers on different teams sharing one cache service never share entries. The value is the identity as a JSON
  * string: Backstage's in-memory store keeps objects as live object graphs,
  * about twice the heap. Failures are not cached and return `undefined`, and
  * the caller carries on with the token's claims. Returned identities are
@@ -72,8 +78,8 @@ export class IdentityClient {
     this.memo = new IdentityMemo(options.memoMaxEntries ?? 0);
   }
 
-  static cacheKey(sub: string, identityNonce: string): string {
-    return CACHE_PREFIX + sha256(`${sub}\n${identityNonce}`, 'hex');
+  static cacheKey(issuer: string, sub: string, identityNonce: string): string {
+    return CACHE_PREFIX + sha256(`${issuer}\n${sub}\n${identityNonce}`, 'hex');
   }
 
   /** Identities memoised in this process (for tests and diagnostics). */
@@ -89,7 +95,11 @@ export class IdentityClient {
       const identity = await this.fetchIdentity(request);
       return identity && deepFreeze(identity);
     }
-    const key = IdentityClient.cacheKey(request.sub, request.identityNonce);
+    const key = IdentityClient.cacheKey(
+      this.options.issuer,
+      request.sub,
+      request.identityNonce,
+    );
     const memoised = this.memo.get(key, this.now());
     if (memoised) {
       this.options.metrics.identityCache('hit');
@@ -182,7 +192,8 @@ export class IdentityClient {
   private async fetchIdentity(
     request: IdentityRequest,
   ): Promise<CloudflareAccessIdentityProfile | undefined> {
-    const { identityUrl, timeoutMs, metrics, logger } = this.options;
+    const { identityUrl, timeoutMs, maxBodyBytes, metrics, logger } =
+      this.options;
     try {
       // The timeout covers the request and reading the body.
       const body = await withTimeout(timeoutMs, async signal => {
@@ -196,9 +207,10 @@ export class IdentityClient {
           signal,
         });
         if (res.status !== 200) {
+          discardBody(res);
           throw new Error(`get-identity answered HTTP ${res.status}`);
         }
-        return (await res.json()) as unknown;
+        return JSON.parse(await readBodyText(res, maxBodyBytes)) as unknown;
       });
       const identity = parseIdentity(body, request);
       metrics.identityFetch('success');
@@ -221,32 +233,31 @@ function parseIdentity(
   body: unknown,
   request: IdentityRequest,
 ): CloudflareAccessIdentityProfile {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+  const parsed = identityAnswerSchema.safeParse(body);
+  if (!parsed.success) {
     throw new Error(
       'get-identity answered with something other than an object',
     );
   }
-  const b = body as Record<string, unknown>;
+  const answer = parsed.data;
   // The identity must describe the same person as the verified token.
-  const email = typeof b.email === 'string' ? b.email : '';
-  if (email.toLowerCase() !== request.email.toLowerCase()) {
+  if (answer.email.toLowerCase() !== request.email.toLowerCase()) {
     throw new Error(
       "get-identity answered for an email other than the token's",
     );
   }
-  const idp =
-    b.idp && typeof b.idp === 'object' && !Array.isArray(b.idp)
-      ? (b.idp as Record<string, unknown>)
-      : undefined;
   return {
-    id: typeof b.id === 'string' && b.id ? b.id : request.sub,
-    name: typeof b.name === 'string' && b.name ? b.name : email,
+    id: answer.id || request.sub,
+    name: answer.name || answer.email,
     email: request.email,
-    groups: normalizeAccessGroups(b.groups),
-    ...(idp && {
-      idp: { id: String(idp.id ?? ''), type: String(idp.type ?? '') },
+    groups: answer.groups,
+    ...(answer.idp && {
+      idp: {
+        id: String(answer.idp.id ?? ''),
+        type: String(answer.idp.type ?? ''),
+      },
     }),
-    ...(isJsonObject(b.custom) ? { custom: b.custom } : {}),
+    ...(answer.custom && { custom: answer.custom }),
   };
 }
 
@@ -261,47 +272,16 @@ export function parseCachedIdentity(
   if (typeof value !== 'string') {
     return undefined;
   }
-  let parsed: unknown;
+  let json: unknown;
   try {
-    parsed = JSON.parse(value);
+    json = JSON.parse(value);
   } catch {
     return undefined;
   }
-  if (!isIdentityProfile(parsed) || parsed.email !== email) {
-    return undefined;
-  }
-  return parsed;
-}
-
-const isString = (value: unknown): value is string => typeof value === 'string';
-
-function isIdentityProfile(
-  value: unknown,
-): value is CloudflareAccessIdentityProfile {
-  if (!isJsonObject(value)) {
-    return false;
-  }
-  const { id, name, email, groups, idp, custom } = value;
-  return (
-    isString(id) &&
-    isString(name) &&
-    isString(email) &&
-    Array.isArray(groups) &&
-    groups.every(
-      g =>
-        isJsonObject(g) &&
-        isString(g.id) &&
-        isString(g.name) &&
-        isString(g.email),
-    ) &&
-    (idp === undefined ||
-      (isJsonObject(idp) && isString(idp.id) && isString(idp.type))) &&
-    (custom === undefined || isJsonObject(custom))
-  );
-}
-
-function isJsonObject(value: unknown): value is JsonObject {
-  return !!value && typeof value === 'object' && !Array.isArray(value);
+  const parsed = cachedIdentitySchema.safeParse(json);
+  return parsed.success && parsed.data.email === email
+    ? parsed.data
+    : undefined;
 }
 
 function isTimeout(error: unknown): boolean {

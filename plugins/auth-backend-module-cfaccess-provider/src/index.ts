@@ -39,6 +39,7 @@ export {
   CloudflareAccessUserNotFoundError,
   cloudflareAccessRejectionReasons,
   type CloudflareAccessRejection,
+  type CloudflareAccessRejectionDetails,
   type CloudflareAccessRejectionReason,
 } from './errors';
 export type {

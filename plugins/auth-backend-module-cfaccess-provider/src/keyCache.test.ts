@@ -1,9 +1,11 @@
 import { http, HttpResponse, delay } from 'msw';
 import { CloudflareAccessKeysUnavailableError } from './errors';
-import { KeyCache } from './keyCache';
+import { KeyCache, MAX_KEYS_PER_KID } from './keyCache';
 import { RateLimitedLogger } from './rateLimitedLogger';
 import {
   CERTS_URL,
+  createTestKey,
+  streamingFetch,
   useAccessServerWithTwoKeys,
   mockMetrics,
   TestClock,
@@ -25,13 +27,20 @@ describe('KeyCache', () => {
     metrics = mockMetrics();
   });
 
-  function createCache(overrides: Partial<{ timeoutMs: number }> = {}) {
+  function createCache(
+    overrides: Partial<{
+      timeoutMs: number;
+      maxBodyBytes: number;
+      fetch: typeof fetch;
+    }> = {},
+  ) {
     return new KeyCache({
       certsUrl: CERTS_URL,
       cacheMaxAgeMs: 600_000,
       cooldownMs: 30_000,
       timeoutMs: 5000,
       staleMaxAgeMs: 3_600_000,
+      maxBodyBytes: 1_048_576,
       logger: new RateLimitedLogger(
         {
           warn,
@@ -158,7 +167,9 @@ describe('KeyCache', () => {
     // Known kid on last-good keys still works; the rotated kid cannot be checked.
     const error = await cache.getKey('kid-b').catch(e => e);
     expect(error).toBeInstanceOf(CloudflareAccessKeysUnavailableError);
-    expect(error.message).toMatch(/"kid-b".*HTTP 503/);
+    // What failed is for the log; the message is the reason and one sentence.
+    expect(error.details.detail).toMatch(/"kid-b".*HTTP 503/);
+    expect(error.message).not.toContain(CERTS_URL);
     expect((await cache.getKey('kid-a')).key).toBeDefined();
     // Held back by the failure cooldown: still 503, no extra request.
     const before = state.certsRequests;
@@ -184,7 +195,11 @@ describe('KeyCache', () => {
     expect(error).toBeInstanceOf(CloudflareAccessKeysUnavailableError);
     expect(error.name).toBe('ServiceUnavailableError');
     expect(error.reason).toBe('keys_unavailable');
-    expect(error.message).toMatch(/HTTP 503/);
+    expect(error.details.detail).toMatch(/HTTP 503/);
+    expect(error.details.detail).toContain(CERTS_URL);
+    expect(error.message).toBe(
+      'Cloudflare Access token rejected (keys_unavailable): The Cloudflare Access signing keys are unavailable; try again shortly.',
+    );
     // Retries are rate-limited by the cooldown too.
     await cache.getKey('kid-a').catch(() => {});
     expect(state.certsRequests).toBe(1);
@@ -237,7 +252,8 @@ describe('KeyCache', () => {
       }),
     );
     const cache = createCache({ timeoutMs: 100 });
-    await expect(cache.getKey('kid-a')).rejects.toThrow(/timed out/);
+    const error = await cache.getKey('kid-a').catch(e => e);
+    expect(error.details.detail).toMatch(/timed out/);
     expect(metrics.jwksFetch).toHaveBeenCalledWith('timeout');
   });
 
@@ -264,5 +280,64 @@ describe('KeyCache', () => {
     const before = state.certsRequests;
     await cache.getKey('kid-a');
     expect(state.certsRequests).toBe(before);
+  });
+
+  describe('several keys under one kid', () => {
+    it('keeps each, warns, and counts identical duplicates once', async () => {
+      const twin = { ...keyB.publicJwk, kid: 'kid-a' };
+      state.jwks = [keyA.publicJwk, twin, keyA.publicJwk];
+      const cache = createCache();
+      const lookup = await cache.getKey('kid-a');
+      // Before: the last key silently replaced the first.
+      expect(lookup.keys).toHaveLength(2);
+      expect(warn).toHaveBeenCalledWith(
+        expect.stringMatching(/2 different keys under kid "kid-a"/),
+        undefined,
+      );
+      // Unchanged material keeps the same keys object across a refresh.
+      clock.advance(601);
+      expect((await cache.getKey('kid-a')).keys).toBe(lookup.keys);
+    });
+
+    it(`keeps at most ${MAX_KEYS_PER_KID} keys per kid`, async () => {
+      const extra = await Promise.all(
+        Array.from({ length: MAX_KEYS_PER_KID + 2 }, () =>
+          createTestKey('kid-a'),
+        ),
+      );
+      state.jwks = extra.map(k => k.publicJwk);
+      const lookup = await createCache().getKey('kid-a');
+      expect(lookup.keys).toHaveLength(MAX_KEYS_PER_KID);
+    });
+  });
+
+  describe('answer bodies', () => {
+    it('refuses a certs answer over maxBodyBytes, without reading it all', async () => {
+      const endless = streamingFetch({});
+      const cache = createCache({ maxBodyBytes: 65536, fetch: endless.fetch });
+      const error = await cache.getKey('kid-a').catch(e => e);
+      expect(error).toBeInstanceOf(CloudflareAccessKeysUnavailableError);
+      expect(error.details.detail).toMatch(/larger than 65536 bytes/);
+      expect(endless.stats.cancelled).toBe(true);
+      expect(endless.stats.pulledBytes).toBeLessThan(200_000);
+      expect(metrics.jwksFetch).toHaveBeenCalledWith('error');
+    });
+
+    it('cancels the body of an error answer instead of leaving it unread', async () => {
+      const failing = streamingFetch({ status: 502, chunks: 1000 });
+      const cache = createCache({ fetch: failing.fetch });
+      await expect(cache.getKey('kid-a')).rejects.toBeInstanceOf(
+        CloudflareAccessKeysUnavailableError,
+      );
+      expect(failing.stats.cancelled).toBe(true);
+    });
+
+    it('reads a certs answer within the limit', async () => {
+      const ok = streamingFetch({
+        body: JSON.stringify({ keys: [keyA.publicJwk] }),
+      });
+      const cache = createCache({ maxBodyBytes: 16384, fetch: ok.fetch });
+      expect((await cache.getKey('kid-a')).key).toBeDefined();
+    });
   });
 });

@@ -2,11 +2,21 @@ import { importJWK, JWK } from 'jose';
 import { CloudflareAccessKeysUnavailableError } from './errors';
 import { CfAccessMetrics } from './metrics';
 import { RateLimitedLogger } from './rateLimitedLogger';
+import { discardBody, readBodyText } from './responseBody';
 
-/** Why a key could not be returned for a kid. */
+/** The keys published under one kid: normally one. */
+export type KeysForKid = readonly [CryptoKey, ...CryptoKey[]];
+
+/**
+ * The keys for a kid (`key` is the first, normally the only one), or why
+ * there are none.
+ */
 export type KeyLookup =
-  | { key: CryptoKey }
-  | { key?: undefined; unknownKid: true; keysAgeMs: number };
+  | { key: CryptoKey; keys: KeysForKid }
+  | { key?: undefined; keys?: undefined; unknownKid: true; keysAgeMs: number };
+
+/** Most keys tried for one kid: bounds the RSA checks a forged token can cost. */
+export const MAX_KEYS_PER_KID = 4;
 
 export type KeyCacheOptions = {
   certsUrl: string;
@@ -14,6 +24,8 @@ export type KeyCacheOptions = {
   cooldownMs: number;
   timeoutMs: number;
   staleMaxAgeMs: number;
+  /** Larger certs answers are refused (a failed fetch). */
+  maxBodyBytes: number;
   logger: RateLimitedLogger;
   metrics: CfAccessMetrics;
   now?: () => number;
@@ -21,8 +33,8 @@ export type KeyCacheOptions = {
 };
 
 type KeySet = {
-  keys: Map<string, CryptoKey>;
-  /** kid -> the key material it was imported from, to reuse unchanged keys. */
+  keys: Map<string, KeysForKid>;
+  /** kid -> the key material its keys were imported from, to reuse unchanged keys. */
   material: Map<string, string>;
   fetchedAt: number;
 };
@@ -38,9 +50,14 @@ type KeySet = {
  * - when a refetch fails, the last good keys keep serving for
  *   `staleMaxAgeMs` past their freshness, with a rate-limited warning;
  * - with no usable keys at all, callers get a 503 `keys_unavailable`;
- * - a refetch keeps the same key object for a kid whose key material did not
- *   change, so holders of a key (the verified-token cache) can tell by
- *   identity whether it is still published.
+ * - a refetch keeps the same keys object for a kid whose key material did not
+ *   change, so holders of a kid's keys (the verified-token cache) can tell by
+ *   identity whether they are still published;
+ * - several keys under one kid (never seen from Access) are all kept, up to
+ *   MAX_KEYS_PER_KID, with a warning, and a token is checked against each,
+ *   as jose's JWKS helpers do; identical duplicates count once;
+ * - certs answers over `maxBodyBytes` are refused unread, and bodies that are
+ *   not read (error statuses) are cancelled.
  */
 export class KeyCache {
   private current?: KeySet;
@@ -91,6 +108,18 @@ export class KeyCache {
     return this.current?.fetchedAt;
   }
 
+  /**
+   * The kid's keys when the keys in hand are fresh and have it: what getKey
+   * would answer without fetching, without a promise. Otherwise undefined
+   * (call getKey).
+   */
+  freshKeys(kid: string): KeysForKid | undefined {
+    const set = this.current;
+    return set && this.now() - set.fetchedAt < this.options.cacheMaxAgeMs
+      ? set.keys.get(kid)
+      : undefined;
+  }
+
   async getKey(kid: string): Promise<KeyLookup> {
     let set = this.current;
     if (!set || this.now() - set.fetchedAt >= this.options.cacheMaxAgeMs) {
@@ -98,8 +127,8 @@ export class KeyCache {
       set = await this.refreshOrStale();
     }
 
-    let key = set.keys.get(kid);
-    if (!key && (this.inflight || this.unknownKidCooldownElapsed())) {
+    let keys = set.keys.get(kid);
+    if (!keys && (this.inflight || this.unknownKidCooldownElapsed())) {
       // Possibly a rotation we have not seen yet; at most one unknown-kid
       // refetch per cooldown, and callers arriving meanwhile wait for that
       // one. The cooldown counts from the last unknown-kid refetch, not from
@@ -109,10 +138,10 @@ export class KeyCache {
         this.lastUnknownKidRefetchAt = this.now();
       }
       set = await this.refreshOrStale();
-      key = set.keys.get(kid);
+      keys = set.keys.get(kid);
     }
-    if (key) {
-      return { key };
+    if (keys) {
+      return { key: keys[0], keys };
     }
     if (this.lastError !== undefined) {
       // The refetch that would tell a rotation from a made-up kid failed (or
@@ -201,7 +230,7 @@ export class KeyCache {
   }
 
   private async fetchKeys(): Promise<KeySet> {
-    const { certsUrl, timeoutMs, metrics } = this.options;
+    const { certsUrl, timeoutMs, maxBodyBytes, metrics } = this.options;
     let body: unknown;
     try {
       const res = await this.fetchImpl(certsUrl, {
@@ -210,17 +239,20 @@ export class KeyCache {
         signal: AbortSignal.timeout(timeoutMs),
       });
       if (!res.ok) {
+        discardBody(res);
         throw new Error(`certs endpoint answered HTTP ${res.status}`);
       }
-      body = await res.json();
+      body = JSON.parse(await readBodyText(res, maxBodyBytes));
     } catch (error) {
       metrics.jwksFetch(isTimeout(error) ? 'timeout' : 'error');
       throw error;
     }
 
     const jwks = (body as { keys?: unknown })?.keys;
-    const keys = new Map<string, CryptoKey>();
-    const material = new Map<string, string>();
+    const imported = new Map<
+      string,
+      { keys: CryptoKey[]; material: string[] }
+    >();
     if (Array.isArray(jwks)) {
       for (const jwk of jwks as JWK[]) {
         // Access signs with RSA only; anything else in the set is ignored.
@@ -236,24 +268,52 @@ export class KeyCache {
         ) {
           continue;
         }
+        const { kid, kty, n, e } = jwk;
+        const fingerprint = `${n}.${e}`;
+        const entry = imported.get(kid) ?? { keys: [], material: [] };
+        if (
+          entry.material.includes(fingerprint) ||
+          entry.keys.length >= MAX_KEYS_PER_KID
+        ) {
+          continue;
+        }
         try {
-          const { kid, kty, n, e } = jwk;
-          const fingerprint = `${n}.${e}`;
-          const previous = this.current;
-          const key =
-            previous?.material.get(kid) === fingerprint
-              ? previous.keys.get(kid)!
-              : ((await importJWK({ kty, n, e }, 'RS256')) as CryptoKey);
-          keys.set(kid, key);
-          material.set(kid, fingerprint);
+          const key = (await importJWK({ kty, n, e }, 'RS256')) as CryptoKey;
+          entry.keys.push(key);
+          entry.material.push(fingerprint);
+          imported.set(kid, entry);
         } catch {
           // An unimportable key is skipped; the rest may still be fine.
         }
       }
     }
-    if (keys.size === 0) {
+    if (imported.size === 0) {
       metrics.jwksFetch('error');
       throw new Error('certs endpoint returned no usable RSA signing keys');
+    }
+    const keys = new Map<string, KeysForKid>();
+    const material = new Map<string, string>();
+    const previous = this.current;
+    for (const [kid, entry] of imported) {
+      const fingerprints = entry.material.join(' ');
+      if (entry.keys.length > 1) {
+        this.options.logger.warn(
+          `duplicate-kid:${kid}`,
+          `Cloudflare Access certs list ${
+            entry.keys.length
+          } different keys under kid ${JSON.stringify(
+            kid.slice(0, 64),
+          )}; tokens with that kid are checked against each`,
+        );
+      }
+      // Same material as before: keep the same keys object (see the class comment).
+      keys.set(
+        kid,
+        previous?.material.get(kid) === fingerprints
+          ? previous.keys.get(kid)!
+          : (entry.keys as unknown as KeysForKid),
+      );
+      material.set(kid, fingerprints);
     }
     metrics.jwksFetch('success');
     return { keys, material, fetchedAt: this.now() };

@@ -33,6 +33,7 @@ describe('KeyRefresher', () => {
       cooldownMs: 30_000,
       timeoutMs: 5000,
       staleMaxAgeMs: 3_600_000,
+      maxBodyBytes: 1_048_576,
       logger,
       metrics: mockMetrics(),
       now: clock.now,

@@ -28,7 +28,8 @@ export class RateLimitedLogger {
     private readonly maxKeys = 1000,
   ) {}
 
-  warn(key: string, message: string, meta?: JsonObject) {
+  /** `message` may be a function, so a suppressed warning costs no formatting. */
+  warn(key: string, message: string | (() => string), meta?: JsonObject) {
     const now = this.now();
     const entry = this.last.get(key);
     if (entry && now - entry.at < this.windowMs) {
@@ -44,10 +45,11 @@ export class RateLimitedLogger {
     const suppressed = entry?.suppressed ?? 0;
     this.last.delete(key);
     this.last.set(key, { at: now, suppressed: 0 });
+    const text = typeof message === 'function' ? message() : message;
     this.logger.warn(
       suppressed > 0
-        ? `${message} (${suppressed} similar warnings suppressed)`
-        : message,
+        ? `${text} (${suppressed} similar warnings suppressed)`
+        : text,
       meta,
     );
   }

@@ -336,7 +336,7 @@ export namespace cloudflareAccessSignInResolvers {
 
   /**
    * Signs in as the catalog user named like the local part of the verified
-   * email (`jane.doe@example.com` -> `user:default/jane.doe`), or of a
+   * email (`jane.doe@example.com` becomes `user:default/jane.doe`), or of a
    * service token's email subject. Requires `allowedDomains`.
    */
   export const emailLocalPartMatchingUserEntityName: SignInResolverFactory<

@@ -2,11 +2,13 @@ import { SignJWT, UnsecuredJWT, exportSPKI } from 'jose';
 import { CloudflareAccessRejectionReason } from './errors';
 import { KeyCache } from './keyCache';
 import { RateLimitedLogger, noopLogger } from './rateLimitedLogger';
-import { TokenVerifier } from './tokenVerifier';
+import { TokenVerifier, VerifiedAccessToken } from './tokenVerifier';
+import { VerifiedTokenCache } from './verifiedTokenCache';
 import {
   AUD,
   CERTS_URL,
   useAccessServerWithTwoKeys,
+  createTestKey,
   mintToken,
   mockMetrics,
   OTHER_AUD,
@@ -188,11 +190,16 @@ describe('TokenVerifier', () => {
       userClaims(clock, { exp: clock.seconds - 61 }),
     );
     const error = await expectRejected(token, 'expired');
-    expect(error.message).toContain(
+    // The caller is told the reason and one sentence; the expiry and the
+    // subject are kept for the server log.
+    expect(error.message).toBe(
+      'Cloudflare Access token rejected (expired): The token has expired; sign in again through Cloudflare Access.',
+    );
+    expect(error.details.detail).toContain(
       new Date((clock.seconds - 61) * 1000).toISOString(),
     );
-    expect(error.message).toContain('sign in again through Cloudflare Access');
     expect(error.subject).toBe('jane@example.com');
+    expect(error.details.subject).toBe('jane@example.com');
   });
 
   it('allows clock skew within clockToleranceSeconds', async () => {
@@ -274,12 +281,165 @@ describe('TokenVerifier', () => {
       serviceClaims(clock, { common_name: 'someone-else.access' }),
     );
     const error = await expectRejected(token, 'unknown_service_token');
-    expect(error.message).toContain('someone-else.access');
+    expect(error.details.detail).toContain('someone-else.access');
+    expect(error.message).not.toContain('someone-else.access');
   });
 
   it('answers 503 keys_unavailable when no keys can be had', async () => {
     state.certsStatus = 500;
     const token = await mintToken(keyA, userClaims(clock));
     await expectRejected(token, 'keys_unavailable');
+  });
+
+  describe('one token, one spelling', () => {
+    /** Spellings of `token` that decode to the same header, payload and signature bytes. */
+    function variants(token: string): string[] {
+      const [h, p, sig] = token.split('.');
+      // The last character of the signature carries unused low bits; these differ only there.
+      const last = sig[sig.length - 1];
+      const alphabet =
+        'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      const value = alphabet.indexOf(last);
+      const sameBytes = [1, 2, 3].map(
+        low => `${sig.slice(0, -1)}${alphabet[(value & ~3) | low]}`,
+      );
+      const std = (seg: string) => seg.replace(/-/g, '+').replace(/_/g, '/');
+      return [
+        ...sameBytes.map(s => `${h}.${p}.${s}`),
+        `${h}.${p}.${sig}=`,
+        `${h}.${p}.${sig}==`,
+        `${h}=.${p}.${sig}`,
+        `${h}.${p}=.${sig}`,
+        ` ${token}`,
+        `${token} `,
+        `${token}\t`,
+        `${token}\r\n`,
+        `\n${token}`,
+        `${h}.${p}.${sig.slice(0, 10)}\r\n${sig.slice(10)}`,
+        `${h}.${p}.${sig.slice(0, 10)} ${sig.slice(10)}`,
+        `${h} .${p}.${sig}`,
+        `${h}.${p}.${std(sig)}`,
+        `${std(h)}.${std(p)}.${std(sig)}`,
+        `${h}.${p}.${sig}\u00a0`,
+        `${h}.${p}.${sig}\u0000`,
+      ].filter(v => v !== token);
+    }
+
+    function cachingVerifier() {
+      const verifiedTokens = new VerifiedTokenCache<VerifiedAccessToken>({
+        maxEntries: 1000,
+        clockToleranceSeconds: 60,
+      });
+      const config = testConfig();
+      const keyCache = new KeyCache({
+        certsUrl: CERTS_URL,
+        ...config.jwks,
+        logger: new RateLimitedLogger(noopLogger),
+        metrics: mockMetrics(),
+        now: clock.now,
+      });
+      const verifier = new TokenVerifier({
+        config,
+        keyCache,
+        verifiedTokens,
+        now: clock.now,
+      });
+      return { verifier, verifiedTokens };
+    }
+
+    it('rejects every other spelling of a valid token before any cache lookup or network call', async () => {
+      // A token whose signature has a - or _, so the standard-alphabet spelling differs.
+      let token = '';
+      for (let i = 0; !/[-_]/.test(token.split('.')[2] ?? ''); i++) {
+        token = await mintToken(keyA, userClaims(clock, { n: i }));
+      }
+      const spellings = variants(token);
+      expect(spellings.length).toBeGreaterThanOrEqual(19);
+      // With certs down, anything reaching the key lookup would be a 503, not malformed_token.
+      state.certsStatus = 500;
+      const { verifier, verifiedTokens } = cachingVerifier();
+      for (const spelling of spellings) {
+        const error = await expectRejected(
+          spelling,
+          'malformed_token',
+          verifier,
+        );
+        expect(error.message).not.toContain(spelling.trim());
+      }
+      expect(state.certsRequests).toBe(0);
+      expect(verifiedTokens.size).toBe(0);
+
+      // The canonical spelling verifies, once, and the others still do not.
+      state.certsStatus = 200;
+      await expect(verifier.verify(token)).resolves.toMatchObject({
+        tokenType: 'user',
+      });
+      for (const spelling of spellings) {
+        await expectRejected(spelling, 'malformed_token', verifier);
+      }
+      await verifier.verify(token);
+      expect(verifiedTokens.size).toBe(1);
+    });
+  });
+
+  describe('token type', () => {
+    it("rejects Access's organisation token (type org)", async () => {
+      const token = await mintToken(keyA, userClaims(clock, { type: 'org' }));
+      const error = await expectRejected(token, 'wrong_token_type');
+      expect(error.subject).toBe('jane@example.com');
+      expect(error.details.detail).toContain('"org"');
+    });
+
+    it.each([['identity'], [''], [1], [null], [['app']]])(
+      'rejects any other type (%j)',
+      async type => {
+        const token = await mintToken(keyA, userClaims(clock, { type }));
+        await expectRejected(token, 'wrong_token_type');
+      },
+    );
+
+    it('accepts application tokens, with type app or without type', async () => {
+      const verifier = createVerifier();
+      await expect(
+        verifier.verify(await mintToken(keyA, userClaims(clock))),
+      ).resolves.toMatchObject({ claims: { type: 'app' } });
+      await expect(
+        verifier.verify(
+          await mintToken(keyA, userClaims(clock, { type: undefined })),
+        ),
+      ).resolves.toMatchObject({ tokenType: 'user' });
+      await expect(
+        verifier.verify(
+          await mintToken(keyA, serviceClaims(clock, { type: 'org' })),
+        ),
+      ).rejects.toMatchObject({ reason: 'wrong_token_type' });
+    });
+  });
+
+  describe('several keys under one kid', () => {
+    it('checks a token against each key published under its kid', async () => {
+      const twin = { ...keyB, kid: 'kid-a' };
+      state.jwks = [keyA.publicJwk, { ...keyB.publicJwk, kid: 'kid-a' }];
+      const verifier = createVerifier();
+      // Before: the last key silently won, so tokens signed with the first were bad_signature.
+      await expect(
+        verifier.verify(await mintToken(keyA, userClaims(clock))),
+      ).resolves.toMatchObject({ tokenType: 'user' });
+      await expect(
+        verifier.verify(await mintToken(twin, userClaims(clock))),
+      ).resolves.toMatchObject({ tokenType: 'user' });
+      const stranger = await createTestKey('kid-a');
+      await expectRejected(
+        await mintToken(stranger, userClaims(clock)),
+        'bad_signature',
+        verifier,
+      );
+      // A claim failure is reported as such, not as a signature failure.
+      await expectRejected(
+        await mintToken(twin, userClaims(clock, { aud: [OTHER_AUD] })),
+        'wrong_audience',
+        verifier,
+      );
+    });
   });
 });

@@ -1,18 +1,21 @@
 import {
-  decodeProtectedHeader,
   errors as joseErrors,
+  JWTHeaderParameters,
   JWTPayload,
   jwtVerify,
-  ProtectedHeaderParameters,
+  JWTVerifyOptions,
+  JWTVerifyResult,
 } from 'jose';
 import { JsonObject } from '@backstage/types';
 import { CfAccessConfig } from './config';
+import { isCanonicalCompactJws } from './compactToken';
 import {
   CloudflareAccessAuthenticationError,
   CloudflareAccessRejectionReason,
+  isCloudflareAccessRejection,
   withoutStackTrace,
 } from './errors';
-import { KeyCache } from './keyCache';
+import { KeyCache, KeysForKid } from './keyCache';
 import { ServiceTokenSubject } from './serviceTokenSubject';
 import { deepFreeze } from './deepFreeze';
 import { CfAccessMetrics } from './metrics';
@@ -38,12 +41,15 @@ export type TokenVerifierOptions = {
     | 'clockToleranceSeconds'
     | 'maxTokenBytes'
   >;
-  keyCache: Pick<KeyCache, 'getKey'>;
+  keyCache: Pick<KeyCache, 'getKey' | 'freshKeys'>;
   /** Successful verifications to reuse; see VerifiedTokenCache. */
   verifiedTokens?: VerifiedTokenCache<VerifiedAccessToken>;
   metrics?: Pick<CfAccessMetrics, 'verifiedTokenCache'>;
   now?: () => number;
 };
+
+/** The application token's `type`; Access's organisation token says `org`. */
+const APPLICATION_TOKEN_TYPE = 'app';
 
 const reject = (
   reason: CloudflareAccessRejectionReason,
@@ -68,25 +74,39 @@ function subjectOf(payload: JWTPayload | undefined): string | undefined {
 }
 
 /**
- * Verifies Cloudflare Access application tokens: RS256 only, a key of this
- * team domain, exact issuer, one of the AUD tags, exp/nbf with tolerance,
+ * Verifies Cloudflare Access application tokens: canonical compact form,
+ * RS256 only, a key of this team domain, exact issuer, one of the AUD tags,
+ * exp/nbf with tolerance, an application token (`type` `app` when present),
  * and a person or an allowed service token behind it. Fails closed: any
  * doubt is a rejection with a reason code.
  *
+ * Only the canonical spelling of a token is accepted, before any cache
+ * lookup or network call, so one token has exactly one verified-token cache
+ * entry (see isCanonicalCompactJws).
+ *
  * With a VerifiedTokenCache, a token that verified before is accepted
- * without the signature check while its exp/nbf still pass and the key
- * that verified it is still the one KeyCache serves for its kid (same
+ * without the signature check while its exp/nbf still pass and the keys
+ * that verified it are still the ones KeyCache serves for its kid (same
  * freshness, refetch and stale rules as a fresh verification).
  */
 export class TokenVerifier {
   private readonly now: () => number;
+  private readonly joseOptions: Omit<JWTVerifyOptions, 'currentDate'>;
 
   constructor(private readonly options: TokenVerifierOptions) {
     this.now = options.now ?? Date.now;
+    const { config } = options;
+    this.joseOptions = {
+      algorithms: ['RS256'],
+      issuer: config.issuer,
+      audience: config.audiences,
+      clockTolerance: config.clockToleranceSeconds,
+      requiredClaims: ['exp'],
+    };
   }
 
   async verify(token: string | undefined): Promise<VerifiedAccessToken> {
-    const { config, keyCache } = this.options;
+    const { config } = this.options;
     if (token === undefined || token.trim() === '') {
       throw reject('missing_token', 'no Access application token was sent');
     }
@@ -98,54 +118,60 @@ export class TokenVerifier {
         `the token is ${size} bytes, more than the ${config.maxTokenBytes} allowed`,
       );
     }
-    if (token.split('.').length !== 3) {
+    if (!isCanonicalCompactJws(token)) {
       throw reject(
         'malformed_token',
-        'the token is not a compact JWS with three segments',
+        'the token is not a compact JWS of three canonical base64url segments (no padding, whitespace or line breaks)',
       );
     }
 
-    const cached = await this.fromCache(token);
-    if (cached) {
-      return cached;
+    const cached = this.fromCache(token);
+    if (cached !== undefined) {
+      const hit = cached instanceof Promise ? await cached : cached;
+      if (hit) {
+        return hit;
+      }
     }
 
-    let header: ProtectedHeaderParameters;
-    try {
-      header = decodeProtectedHeader(token);
-    } catch (error) {
-      throw reject('malformed_token', 'the token header cannot be decoded', {
-        cause: error,
+    // Filled in by resolveKey when jose asks for the key.
+    let found: { kid: string; keys: KeysForKid } | undefined;
+    const resolveKey = (header: JWTHeaderParameters) => {
+      const { kid } = header;
+      if (typeof kid !== 'string' || !kid) {
+        throw reject('malformed_token', 'the token header has no kid');
+      }
+      const fresh = this.options.keyCache.freshKeys(kid);
+      if (fresh) {
+        found = { kid, keys: fresh };
+        return fresh[0];
+      }
+      // May throw the 503 keys_unavailable.
+      return this.options.keyCache.getKey(kid).then(lookup => {
+        if (!lookup.keys) {
+          throw reject(
+            'unknown_kid',
+            `no signing key with kid ${JSON.stringify(
+              kid.slice(0, 100),
+            )} in the team's certs`,
+          );
+        }
+        found = { kid, keys: lookup.keys };
+        return lookup.key;
       });
-    }
-    if (header.alg !== 'RS256') {
-      throw reject(
-        'unsupported_alg',
-        `the token is signed with ${JSON.stringify(
-          header.alg ?? null,
-        )}, only RS256 is accepted`,
-      );
-    }
-    if (typeof header.kid !== 'string' || !header.kid) {
-      throw reject('malformed_token', 'the token header has no kid');
-    }
-
-    // May throw the 503 keys_unavailable.
-    const lookup = await keyCache.getKey(header.kid);
-    if (!lookup.key) {
-      throw reject(
-        'unknown_kid',
-        `no signing key with kid ${JSON.stringify(
-          header.kid.slice(0, 100),
-        )} in the team's certs`,
-      );
-    }
+    };
 
     let payload: JWTPayload;
     try {
-      payload = await this.verifySignature(token, lookup.key);
+      ({ payload } = await this.verifySignature(token, resolveKey));
     } catch (error) {
-      throw mapJoseError(error, config);
+      if (
+        !found ||
+        found.keys.length === 1 ||
+        !(error instanceof joseErrors.JWSSignatureVerificationFailed)
+      ) {
+        throw mapJoseError(error, config);
+      }
+      payload = await this.verifyWithOtherKeys(token, found.keys);
     }
 
     // Frozen before it is cached, so no caller can change what a hit returns.
@@ -153,52 +179,97 @@ export class TokenVerifier {
     // Only successes are remembered; the verification time is taken afresh.
     this.options.verifiedTokens?.set(
       token,
-      { verified, kid: header.kid, key: lookup.key },
+      { verified, kid: found!.kid, keys: found!.keys },
       this.now(),
     );
     return verified;
   }
 
-  /** The RSA signature and claim checks; the step the cache saves. */
-  async verifySignature(token: string, key: CryptoKey): Promise<JWTPayload> {
-    const { config } = this.options;
-    const { payload } = await jwtVerify(token, key, {
-      algorithms: ['RS256'],
-      issuer: config.issuer,
-      audience: config.audiences,
-      clockTolerance: config.clockToleranceSeconds,
+  /**
+   * The RSA signature and claim checks; the step the cache saves. Not async
+   * on purpose: a rejection passes through one promise less.
+   */
+  verifySignature(
+    token: string,
+    key:
+      | CryptoKey
+      | ((header: JWTHeaderParameters) => CryptoKey | Promise<CryptoKey>),
+  ): Promise<JWTVerifyResult> {
+    return jwtVerify(token, key, {
+      ...this.joseOptions,
       currentDate: new Date(this.now()),
-      requiredClaims: ['exp'],
     });
-    return payload;
   }
 
-  /** A cached verification whose time claims and key are still good, else undefined. */
-  private async fromCache(
+  /** Several keys under one kid: the first failed, try the others in turn. */
+  private async verifyWithOtherKeys(
     token: string,
-  ): Promise<VerifiedAccessToken | undefined> {
+    keys: KeysForKid,
+  ): Promise<JWTPayload> {
+    let last: unknown;
+    for (const key of keys.slice(1)) {
+      try {
+        const { payload } = await this.verifySignature(token, key);
+        return payload;
+      } catch (error) {
+        if (!(error instanceof joseErrors.JWSSignatureVerificationFailed)) {
+          throw mapJoseError(error, this.options.config);
+        }
+        last = error;
+      }
+    }
+    throw mapJoseError(last, this.options.config);
+  }
+
+  /**
+   * A cached verification whose time claims and keys are still good; else
+   * undefined. Synchronous while the kid's keys are fresh (the common case),
+   * a promise when the key lookup has to refetch (which may throw 503).
+   */
+  private fromCache(
+    token: string,
+  ):
+    | VerifiedAccessToken
+    | Promise<VerifiedAccessToken | undefined>
+    | undefined {
     const { verifiedTokens: cache, keyCache, metrics } = this.options;
     if (!cache?.enabled) {
       return undefined;
     }
     const entry = cache.get(token, this.now());
-    if (entry) {
-      // Same key rules as a fresh verification: may refetch, may throw 503.
-      const lookup = await keyCache.getKey(entry.kid);
-      if (lookup.key === entry.key) {
+    if (!entry) {
+      metrics?.verifiedTokenCache?.('miss');
+      return undefined;
+    }
+    // Same key rules as a fresh verification: may refetch, may throw 503.
+    const check = (keys: KeysForKid | undefined) => {
+      if (keys === entry.keys) {
         metrics?.verifiedTokenCache?.('hit');
         // Frozen when cached: no copy needed, callers cannot change it.
         return entry.verified;
       }
-      // The kid is gone or now names another key: verify from scratch.
+      // The kid is gone or now names other keys: verify from scratch.
       cache.delete(token);
-    }
-    metrics?.verifiedTokenCache?.('miss');
-    return undefined;
+      metrics?.verifiedTokenCache?.('miss');
+      return undefined;
+    };
+    const fresh = keyCache.freshKeys(entry.kid);
+    return fresh
+      ? check(fresh)
+      : keyCache.getKey(entry.kid).then(lookup => check(lookup.keys));
   }
 
   private classify(payload: JWTPayload): VerifiedAccessToken {
     const { serviceTokens } = this.options.config;
+    if (payload.type !== undefined && payload.type !== APPLICATION_TOKEN_TYPE) {
+      throw reject(
+        'wrong_token_type',
+        `the token's type is ${JSON.stringify(
+          String(payload.type).slice(0, 20),
+        )}, not "${APPLICATION_TOKEN_TYPE}" (an application token)`,
+        { subject: subjectOf(payload) },
+      );
+    }
     const claims = toClaims(payload);
     const sub = str(payload.sub);
     const commonName = str(payload.common_name);
@@ -256,7 +327,11 @@ function toClaims(payload: JWTPayload): CloudflareAccessClaims {
 function mapJoseError(
   error: unknown,
   config: TokenVerifierOptions['config'],
-): CloudflareAccessAuthenticationError {
+): Error {
+  // Thrown by resolveKey (no kid, unknown kid, keys unavailable): already ours.
+  if (isCloudflareAccessRejection(error)) {
+    return error;
+  }
   if (error instanceof joseErrors.JWTExpired) {
     return reject(
       'expired',

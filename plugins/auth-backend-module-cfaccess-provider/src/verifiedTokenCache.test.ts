@@ -12,7 +12,7 @@ import { T0 } from './__testUtils__/fixtures';
 type Verified = { claims: TimeClaims; label: string };
 
 const NOW_S = Math.floor(T0 / 1000);
-const key = {} as CryptoKey;
+const verifyingKeys = [{} as CryptoKey];
 
 function entry(
   claims: Partial<TimeClaims> = {},
@@ -21,7 +21,7 @@ function entry(
   return {
     verified: { claims: { exp: NOW_S + 3600, nbf: NOW_S, ...claims }, label },
     kid: 'kid-a',
-    key,
+    keys: verifyingKeys,
   };
 }
 

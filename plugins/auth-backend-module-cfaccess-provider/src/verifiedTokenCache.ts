@@ -4,17 +4,17 @@ import { sha256 } from './sha256';
 /** The time claims a cached verification is checked against on every hit. */
 export type TimeClaims = { exp: number; nbf: number };
 
-/** One remembered verification and the key that performed it. */
+/** One remembered verification and the keys it was verified with. */
 export type CachedVerification<T extends { claims: TimeClaims }> = {
   verified: T;
   /** The kid the signature was verified with. */
   kid: string;
   /**
-   * The key object that verified it. KeyCache keeps the same object while the
-   * kid's key material is unchanged, so identity comparison tells whether the
-   * key is still the one the team publishes.
+   * The kid's keys when it verified (normally one). KeyCache keeps the same
+   * object while the kid's key material is unchanged, so identity comparison
+   * tells whether they are still the ones the team publishes.
    */
-  key: CryptoKey;
+  keys: readonly CryptoKey[];
 };
 
 export type VerifiedTokenCacheOptions = {

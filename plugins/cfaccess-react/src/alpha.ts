@@ -1,3 +1,10 @@
+/**
+ * The Cloudflare Access sign-in page for Backstage's new frontend system, as
+ * a frontend module (alpha, like the system's extension APIs).
+ *
+ * @packageDocumentation
+ */
+
 export {
   cloudflareAccessSignInModule,
   createCloudflareAccessSignInModule,

@@ -26,8 +26,10 @@ import {
 } from '@cfaccess/access-emulator';
 import cfaccessModule, {
   createAccessGroupMapper,
-  createCloudflareAccessAuthenticator,
 } from '@cfaccess/plugin-auth-backend-module-cfaccess-provider';
+// The module's internal entry (not published): the public authenticator plus test hooks, here the test clock.
+// eslint-disable-next-line @backstage/no-forbidden-package-imports
+import { createAuthenticator } from '@cfaccess/plugin-auth-backend-module-cfaccess-provider/src/internal';
 import type { JsonObject } from '@backstage/config';
 import type { Server } from 'node:http';
 import request from 'supertest';
@@ -145,8 +147,9 @@ export const IDENTITY_WARNING =
 
 /**
  * `packaged`: the module as installed (`backend.add(import(...))`) with `emailMatchingUserEntityProfileEmail`.
- * `example`: the example app's pattern, `createCloudflareAccessAuthenticator` with a custom resolver that adds
- * Access groups to ownership only when get-identity answered; it also takes the test clock.
+ * `example`: the example app's pattern, `createCloudflareAccessAuthenticator` (through the module's internal
+ * entry, which also takes the test clock) with a custom resolver that adds Access groups to ownership only when
+ * get-identity answered.
  */
 export type ProviderWiring = 'packaged' | 'example';
 
@@ -185,14 +188,10 @@ function exampleStyleModule(clock?: OffsetClock) {
           providers.registerProvider({
             providerId: 'cfaccess',
             factory: createProxyAuthProviderFactory({
-              authenticator: createCloudflareAccessAuthenticator({
-                cache,
-                logger,
-                prefetchKeys: true,
-                lifecycle,
-                rootConfig,
-                ...(clock && { now: clock.now }),
-              }),
+              authenticator: createAuthenticator(
+                { cache, logger, prefetchKeys: true, lifecycle, rootConfig },
+                { now: clock?.now },
+              ),
               async signInResolver({ result }, ctx) {
                 const { entity } = await ctx.findCatalogUser({
                   filter: { 'spec.profile.email': result.claims.email },

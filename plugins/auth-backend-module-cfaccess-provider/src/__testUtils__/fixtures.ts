@@ -262,3 +262,47 @@ export const closeAuthDatabaseOnShutdown = createBackendModule({
     });
   },
 });
+
+/**
+ * A fetch that answers with a body streamed in chunks, recording whether the
+ * reader cancelled it (a body left unread holds its connection) and how much
+ * of it was pulled. `chunks` bodies of `chunkBytes` each, or endless.
+ */
+export function streamingFetch(options: {
+  status?: number;
+  headers?: Record<string, string>;
+  chunkBytes?: number;
+  chunks?: number;
+  body?: string;
+}) {
+  const stats = { cancelled: false, pulledBytes: 0, requests: 0 };
+  const fetchImpl = (async () => {
+    stats.requests += 1;
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (options.body !== undefined) {
+          controller.enqueue(new TextEncoder().encode(options.body));
+          controller.close();
+          return;
+        }
+        if (options.chunks !== undefined && sent >= options.chunks) {
+          controller.close();
+          return;
+        }
+        const chunk = new Uint8Array(options.chunkBytes ?? 16384).fill(32);
+        sent += 1;
+        stats.pulledBytes += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+      cancel() {
+        stats.cancelled = true;
+      },
+    });
+    return new Response(stream, {
+      status: options.status ?? 200,
+      headers: options.headers,
+    });
+  }) as unknown as typeof fetch;
+  return { fetch: fetchImpl, stats };
+}

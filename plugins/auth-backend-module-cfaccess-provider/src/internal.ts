@@ -1,0 +1,12 @@
+/**
+ * The package's internal entry: what its own tests (and suites in this
+ * repository) need beyond the public API. Not exported from the package.
+ */
+export {
+  authenticatorState,
+  createAuthenticator,
+  extractToken,
+  readCookie,
+  type AuthenticatorState,
+  type AuthenticatorTestHooks,
+} from './authenticator';
