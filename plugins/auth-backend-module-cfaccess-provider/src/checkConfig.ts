@@ -86,11 +86,18 @@ export type CloudflareAccessConfigReport = {
  * with the text startup would fail with, and the warnings it would log.
  */
 export async function inspectCloudflareAccessConfig(
-  options: Omit<CheckCloudflareAccessConfigOptions, 'logger'>,
+  options: Omit<CheckCloudflareAccessConfigOptions, 'logger'> & {
+    /** Where app-config.yaml is looked for without `--config` (see ConfigOriginOptions). */
+    rootDir?: string;
+  },
 ): Promise<CloudflareAccessConfigReport> {
   const providerId = options.providerId ?? 'cfaccess';
   const prefix = `auth.providers.${providerId}`;
-  const originOptions = { argv: options.argv, env: options.env };
+  const originOptions = {
+    argv: options.argv,
+    env: options.env,
+    rootDir: options.rootDir,
+  };
   const mode = readDeploymentMode(options.config);
   const providerConfig = options.config.getOptionalConfig(prefix);
   if (!providerConfig) {

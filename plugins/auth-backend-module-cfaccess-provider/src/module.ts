@@ -4,14 +4,15 @@ import {
 } from '@backstage/backend-plugin-api';
 import {
   authProvidersExtensionPoint,
-  commonSignInResolvers,
   createProxyAuthProviderFactory,
 } from '@backstage/plugin-auth-node';
 import { createCloudflareAccessAuthenticator } from './authenticator';
 import { checkCloudflareAccessConfig } from './checkConfig';
 import { RateLimitedLogger } from './rateLimitedLogger';
-import { createSignInResolverFactories } from './resolvers';
-import { readSignInResolverChain } from './signInResolverConfig';
+import {
+  moduleSignInResolverFactories,
+  readSignInResolverChain,
+} from './signInResolverConfig';
 
 /**
  * Cloudflare Access sign-in for the auth backend, configured under
@@ -43,13 +44,9 @@ export const authModuleCfAccessProvider = createBackendModule({
           rootConfig,
         });
         const warnings = new RateLimitedLogger(logger);
-        // Ours come last so the Access-aware versions win on name clashes.
-        const factories = {
-          ...commonSignInResolvers,
-          ...createSignInResolverFactories({
-            warn: message => warnings.warn(message, message),
-          }),
-        };
+        const factories = moduleSignInResolverFactories(message =>
+          warnings.warn(message, message),
+        );
         providers.registerProvider({
           providerId: 'cfaccess',
           factory: ctx =>

@@ -1,12 +1,27 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { Config } from '@backstage/config';
 import {
+  commonSignInResolvers,
   SignInResolver,
   SignInResolverFactory,
 } from '@backstage/plugin-auth-node';
 import { JsonObject } from '@backstage/types';
 import { createCloudflareAccessSignInResolverChain } from './signInResolverChain';
+import { createSignInResolverFactories } from './resolvers';
 import { CloudflareAccessResult } from './types';
+
+/**
+ * The resolvers `signIn.resolvers` can name: Backstage's common ones and
+ * ours, ours last so the Access-aware versions win on name clashes.
+ */
+export function moduleSignInResolverFactories(
+  warn?: (message: string) => void,
+): Record<string, SignInResolverFactory<CloudflareAccessResult>> {
+  return {
+    ...commonSignInResolvers,
+    ...createSignInResolverFactories(warn && { warn }),
+  } as Record<string, SignInResolverFactory<CloudflareAccessResult>>;
+}
 
 /**
  * Reads `signIn.resolvers` of the provider config into a resolver chain, as
