@@ -33,7 +33,10 @@ type DoctorFlags = {
   backendToken?: string;
 };
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+const collect = (value: string, previous: string[] = []) => [
+  ...previous,
+  value,
+];
 
 function createProgram(io: CliIo, run: (flags: DoctorFlags) => Promise<void>) {
   const program = new Command('cfaccess')

@@ -22,7 +22,14 @@ import type { ConfigStack } from './loadConfigStack';
 export const PROVIDER_ID = 'cfaccess';
 const PREFIX = `auth.providers.${PROVIDER_ID}`;
 
-/** The provider's settings in the order the README lists them. */
+/** Top-level settings first, then jwks.*, identity.*, verifiedTokenCache.*, signIn.* (a stable sort). */
+function group(key: string): number {
+  return ['', 'jwks', 'identity', 'verifiedTokenCache', 'signIn'].indexOf(
+    key.includes('.') ? key.split('.')[0] : '',
+  );
+}
+
+/** The provider's settings, each with its default when it has one. */
 const SETTINGS: Array<{ key: string; default?: JsonValue }> = [
   { key: 'teamName' },
   { key: 'teamDomain' },
@@ -31,13 +38,13 @@ const SETTINGS: Array<{ key: string; default?: JsonValue }> = [
   { key: 'serviceTokens' },
   { key: 'jwtHeaderName', default: 'cf-access-jwt-assertion' },
   { key: 'authorizationCookieName', default: 'CF_Authorization' },
-  { key: 'identity.enabled', default: true },
   ...Object.entries(numericSettings).map(([key, setting]) => ({
     key,
-    default: setting.default,
+    default: setting.default as JsonValue,
   })),
+  { key: 'identity.enabled', default: true },
   { key: 'signIn.resolvers' },
-];
+].sort((a, b) => group(a.key) - group(b.key));
 const KNOWN_KEYS = new Set(SETTINGS.map(s => s.key));
 
 export type SettingRow = {
