@@ -8,6 +8,7 @@
 import type { Config } from '@backstage/config';
 import type { JsonValue } from '@backstage/types';
 import { inspectCloudflareAccessConfig } from '../checkConfig';
+import { findConfigValueOrigin } from '../configOrigin';
 import {
   CfAccessConfig,
   CfAccessDeploymentMode,
@@ -168,8 +169,30 @@ export async function inspectConfig(
     }),
   ];
 
+  // A later file that sets a value from an unset variable drops out of the merge: the earlier value applies.
+  const fellThrough: string[] = [];
+  for (const row of rows) {
+    if (row.source === 'default' || row.source === 'not set') {
+      continue;
+    }
+    const origin = await findConfigValueOrigin(row.key, {
+      argv: stack.argv,
+      env: stack.env,
+      rootDir: stack.cwd,
+    });
+    if (origin?.source && origin.source !== row.source && origin.variables.length) {
+      fellThrough.push(
+        `${row.key} is set in ${origin.source} from ${origin.variables
+          .map(v => `\${${v.name}}`)
+          .join(', ')}, which ${
+          origin.variables.length === 1 ? 'is' : 'are'
+        } ${origin.variables.map(v => (v.state === 'unset' ? 'not set' : 'empty')).join(' and ')}, so the value from ${row.source} applies`,
+      );
+    }
+  }
+
   const problems = report.problems.map(p => p.message);
-  const warnings = [...report.warnings];
+  const warnings = [...report.warnings, ...fellThrough];
   for (const key of unknownKeys(raw)) {
     warnings.push(
       `${PREFIX}.${key} is not a setting of the Cloudflare Access provider and is ignored (set in ${

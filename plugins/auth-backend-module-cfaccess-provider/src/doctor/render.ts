@@ -20,8 +20,11 @@ function configLines(report: DoctorReport): string[] {
       config.mode.reason
     }${config.mode.nodeEnv ? `; NODE_ENV ${config.mode.nodeEnv}` : ''})`,
   ];
-  const width = Math.max(...config.settings.map(s => s.key.length));
-  for (const setting of config.settings) {
+  // Defaults in one line; --json lists every setting.
+  const shownSettings = config.settings.filter(s => s.source !== 'default');
+  const defaults = config.settings.length - shownSettings.length;
+  const width = Math.max(...shownSettings.map(s => s.key.length));
+  for (const setting of shownSettings) {
     const shown =
       setting.value === undefined
         ? '(not set)'
@@ -33,6 +36,9 @@ function configLines(report: DoctorReport): string[] {
         ? ''
         : `  from ${setting.source}`;
     lines.push(`  ${setting.key.padEnd(width)}  ${shown}${from}`);
+  }
+  if (defaults > 0) {
+    lines.push(`  (${defaults} more settings at their defaults; --json lists them)`);
   }
   for (const problem of config.problems) {
     lines.push(`  problem: ${problem}`);

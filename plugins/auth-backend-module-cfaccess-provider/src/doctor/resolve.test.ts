@@ -26,19 +26,26 @@ const alice = {
 };
 
 const seen: { authorization: string | null; url: string }[] = [];
+const usersMatching = (request: Request) => {
+  seen.push({
+    authorization: request.headers.get('authorization'),
+    url: request.url,
+  });
+  const filter = new URL(request.url).searchParams.getAll('filter');
+  return filter.some(f => f.includes('spec.profile.email=alice@example.com'))
+    ? [alice]
+    : [];
+};
+// The catalog client's getEntities (GET /entities) and the newer by-query endpoint.
 const server = setupServer(
+  http.get(`${BACKEND}/api/catalog/entities`, ({ request }) =>
+    HttpResponse.json(usersMatching(request)),
+  ),
   http.get(`${BACKEND}/api/catalog/entities/by-query`, ({ request }) => {
-    seen.push({
-      authorization: request.headers.get('authorization'),
-      url: request.url,
-    });
-    const filter = new URL(request.url).searchParams.getAll('filter');
-    const wantsAlice = filter.some(f =>
-      f.includes('spec.profile.email=alice@example.com'),
-    );
+    const items = usersMatching(request);
     return HttpResponse.json({
-      items: wantsAlice ? [alice] : [],
-      totalItems: wantsAlice ? 1 : 0,
+      items,
+      totalItems: items.length,
       pageInfo: {},
     });
   }),
