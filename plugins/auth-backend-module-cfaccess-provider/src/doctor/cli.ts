@@ -9,15 +9,18 @@ import { renderHuman, renderJson } from './render';
 import { runDoctor } from './runDoctor';
 import { UsageError } from './usageError';
 
-/** Where the command reads and writes; the process's by default, a test's otherwise. */
+/**
+ * Where {@link runCfAccessCli} reads and writes: the process's by default.
+ *
+ * @public
+ */
 export type CliIo = {
   stdout: { write(text: string): unknown };
   stderr: { write(text: string): unknown };
   stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
   env?: Record<string, string | undefined>;
+  /** Relative paths are read from here; default the working directory. */
   cwd?: string;
-  /** Test clock, ms since epoch. */
-  now?: () => number;
 };
 
 const BACKEND_TOKEN_ENV = 'CFACCESS_DOCTOR_BACKEND_TOKEN';
@@ -125,7 +128,6 @@ export async function runCfAccessCli(
       backendToken: flags.backendToken ?? env[BACKEND_TOKEN_ENV],
       env,
       cwd: io.cwd,
-      now: io.now,
     });
     io.stdout.write(flags.json ? renderJson(report) : renderHuman(report));
     exitCode = report.exitCode;
