@@ -43,8 +43,7 @@ beforeAll(async () => {
 });
 afterAll(() => emulator.close());
 
-const emulatorCerts = async () =>
-  (await fetch(emulator.certsUrl)).text();
+const emulatorCerts = async () => (await fetch(emulator.certsUrl)).text();
 
 describe('checkTeamDomain', () => {
   it("lists the team's RS256 keys and its certificates", async () => {
@@ -143,7 +142,9 @@ describe('checkTeamDomain', () => {
         configFor(emulator.url, { jwks: { timeoutMs: 200 } }),
       );
       expect(check.ok).toBe(false);
-      expect(check.error).toMatch(/within jwks\.timeoutMs \(200 ms\): request timed out$/);
+      expect(check.error).toMatch(
+        /within jwks\.timeoutMs \(200 ms\): request timed out$/,
+      );
       expect(Date.now() - started).toBeLessThan(1500);
     } finally {
       emulator.clearFaults();

@@ -43,6 +43,9 @@ function run(
   });
 }
 
+const exactly = (text: string) =>
+  new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+
 /** One line, no stack trace. */
 function expectOneLine(stderr: string) {
   expect(stderr.trimEnd().split('\n')).toHaveLength(1);
@@ -116,26 +119,42 @@ describe('cfaccess doctor, spawned', () => {
       'unreachable.yaml',
     ]);
     expect(code).toBe(3);
-    expect(stdout).toMatch(/problem: http:\/\/127\.0\.0\.1:9\/cdn-cgi\/access\/certs did not answer/);
+    expect(stdout).toMatch(
+      /problem: http:\/\/127\.0\.0\.1:9\/cdn-cgi\/access\/certs did not answer/,
+    );
   }, 60_000);
 
   it.each([
-    [['doctor', '--no-such-flag'], "cfaccess: unknown option '--no-such-flag' (see cfaccess doctor --help)"],
-    [['doctor', '-c', 'missing.yaml'], /^cfaccess doctor: cannot load the config: .*missing\.yaml/],
-    [['doctor', '-c', 'app-config.yaml', '--token', 'not-a-jwt'], /^cfaccess doctor: the token is not a JWT/],
-    [['doctor', '-c', 'app-config.yaml', '--token-file', 'nope.txt'], 'cfaccess doctor: cannot read the token file nope.txt: ENOENT'],
+    [
+      ['doctor', '--no-such-flag'],
+      "cfaccess: unknown option '--no-such-flag' (see cfaccess doctor --help)",
+    ],
+    [
+      ['doctor', '-c', 'missing.yaml'],
+      /^cfaccess doctor: cannot load the config: .*missing\.yaml/,
+    ],
+    [
+      ['doctor', '-c', 'app-config.yaml', '--token', 'not-a-jwt'],
+      /^cfaccess doctor: the token is not a JWT/,
+    ],
+    [
+      ['doctor', '-c', 'app-config.yaml', '--token-file', 'nope.txt'],
+      'cfaccess doctor: cannot read the token file nope.txt: ENOENT',
+    ],
     [['doctor', '--resolve'], 'cfaccess doctor: --resolve needs --backend-url'],
-  ])('bad input %j: one line, exit 2', async (args, message) => {
-    const { code, stdout, stderr } = await run(args);
-    expect(code).toBe(2);
-    expect(stdout).toBe('');
-    expectOneLine(stderr);
-    if (typeof message === 'string') {
-      expect(stderr.trim()).toBe(message);
-    } else {
-      expect(stderr.trim()).toMatch(message);
-    }
-  }, 60_000);
+  ])(
+    'bad input %j: one line, exit 2',
+    async (args, message) => {
+      const { code, stdout, stderr } = await run(args);
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expectOneLine(stderr);
+      expect(stderr.trim()).toMatch(
+        typeof message === 'string' ? exactly(message) : message,
+      );
+    },
+    60_000,
+  );
 
   it('documents every flag and the exit codes in --help', async () => {
     const { code, stdout } = await run(['doctor', '--help']);
@@ -152,6 +171,8 @@ describe('cfaccess doctor, spawned', () => {
     ]) {
       expect(stdout).toContain(flag);
     }
-    expect(stdout).toMatch(/Exit codes:\n\s+0 .*\n(.*\n)*\s+1 .*\n(.*\n)*\s+2 .*\n(.*\n)*\s+3 /);
+    expect(stdout).toMatch(
+      /Exit codes:\n\s+0 .*\n(.*\n)*\s+1 .*\n(.*\n)*\s+2 .*\n(.*\n)*\s+3 /,
+    );
   }, 60_000);
 });

@@ -75,7 +75,7 @@ function createProgram(io: CliIo, run: (flags: DoctorFlags) => Promise<void>) {
     )
     .option(
       '--backend-url <url>',
-      "the Backstage backend whose catalog --resolve asks, e.g. http://localhost:7007",
+      'the Backstage backend whose catalog --resolve asks, e.g. http://localhost:7007',
     )
     .option(
       '--backend-token <token>',
@@ -108,16 +108,12 @@ export async function runCfAccessCli(
     if (flags.resolve && !flags.backendUrl) {
       throw new UsageError('--resolve needs --backend-url');
     }
-    if (flags.backendUrl) {
-      try {
-        new URL(flags.backendUrl);
-      } catch {
-        throw new UsageError(
-          `--backend-url must be a URL such as http://localhost:7007, got ${JSON.stringify(
-            flags.backendUrl,
-          )}`,
-        );
-      }
+    if (flags.backendUrl && !URL.canParse(flags.backendUrl)) {
+      throw new UsageError(
+        `--backend-url must be a URL such as http://localhost:7007, got ${JSON.stringify(
+          flags.backendUrl,
+        )}`,
+      );
     }
     const report = await runDoctor({
       configPaths: flags.config ?? [],
@@ -149,7 +145,10 @@ export async function runCfAccessCli(
         return error.exitCode === 0 ? exitCodes.ok : exitCodes.usage;
       }
       io.stderr.write(
-        `cfaccess: ${error.message.replace(/^error: /, '')} (see cfaccess doctor --help)\n`,
+        `cfaccess: ${error.message.replace(
+          /^error: /,
+          '',
+        )} (see cfaccess doctor --help)\n`,
       );
       return exitCodes.usage;
     }

@@ -5,7 +5,10 @@
  * signs in and what get-identity returns. With a catalog, the module's
  * sign-in resolvers are run as the provider runs them.
  */
-import type { CacheService, LoggerService } from '@backstage/backend-plugin-api';
+import type {
+  CacheService,
+  LoggerService,
+} from '@backstage/backend-plugin-api';
 import type { Config } from '@backstage/config';
 import { createAuthenticator } from '../authenticator';
 import type { CfAccessConfig } from '../config';
@@ -132,9 +135,9 @@ function explain(
         : [];
     case 'wrong_audience':
       return [
-        `the token carries the AUD tag${
-          claims.aud.length === 1 ? '' : 's'
-        } ${claims.aud.join(', ') || '(none)'}`,
+        `the token carries the AUD tag${claims.aud.length === 1 ? '' : 's'} ${
+          claims.aud.join(', ') || '(none)'
+        }`,
         `auth.providers.cfaccess.audience is ${config.audiences.join(
           ', ',
         )}: the token is from another Access application; copy the Application Audience (AUD) tag of the application in front of Backstage`,
@@ -146,7 +149,9 @@ function explain(
       ];
     case 'unknown_kid':
       return [
-        `the token's kid is ${header.kid ?? '(none)'}; the team's certs publish ${
+        `the token's kid is ${
+          header.kid ?? '(none)'
+        }; the team's certs publish ${
           options.teamKids?.join(', ') || 'no usable key'
         }: the token was signed by another Access team (or an emulator), or by a key retired since`,
       ];
@@ -158,9 +163,7 @@ function explain(
       ];
     case 'unknown_service_token':
       return [
-        `the service token's Client ID ${
-          claims.common_name
-        } is not one of the ${config.serviceTokens.size} listed in auth.providers.cfaccess.serviceTokens: add it with its subject to let it sign in`,
+        `the service token's Client ID ${claims.common_name} is not one of the ${config.serviceTokens.size} listed in auth.providers.cfaccess.serviceTokens: add it with its subject to let it sign in`,
       ];
     case 'missing_claims':
       return claims.sub

@@ -124,7 +124,10 @@ describe('inspecting a production config stack', () => {
     expect(unset.problems).toEqual([
       'auth.providers.cfaccess.audience is required: the Application Audience (AUD) tag of the Access application in front of Backstage (a string or a list of strings); auth.providers.cfaccess.audience comes from the environment variable substitution ${CF_ACCESS_AUD} in app-config.yaml, and the environment variable CF_ACCESS_AUD is not set',
     ]);
-    const empty = await inspect({ 'app-config.yaml': base }, { CF_ACCESS_AUD: ' ' });
+    const empty = await inspect(
+      { 'app-config.yaml': base },
+      { CF_ACCESS_AUD: ' ' },
+    );
     expect(empty.problems[0]).toMatch(
       /and the environment variable CF_ACCESS_AUD is empty$/,
     );

@@ -180,13 +180,19 @@ export async function inspectConfig(
       env: stack.env,
       rootDir: stack.cwd,
     });
-    if (origin?.source && origin.source !== row.source && origin.variables.length) {
+    if (
+      origin?.source &&
+      origin.source !== row.source &&
+      origin.variables.length
+    ) {
       fellThrough.push(
         `${row.key} is set in ${origin.source} from ${origin.variables
           .map(v => `\${${v.name}}`)
           .join(', ')}, which ${
           origin.variables.length === 1 ? 'is' : 'are'
-        } ${origin.variables.map(v => (v.state === 'unset' ? 'not set' : 'empty')).join(' and ')}, so the value from ${row.source} applies`,
+        } ${origin.variables
+          .map(v => (v.state === 'unset' ? 'not set' : 'empty'))
+          .join(' and ')}, so the value from ${row.source} applies`,
       );
     }
   }

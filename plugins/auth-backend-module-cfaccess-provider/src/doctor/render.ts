@@ -38,7 +38,9 @@ function configLines(report: DoctorReport): string[] {
     lines.push(`  ${setting.key.padEnd(width)}  ${shown}${from}`);
   }
   if (defaults > 0) {
-    lines.push(`  (${defaults} more settings at their defaults; --json lists them)`);
+    lines.push(
+      `  (${defaults} more settings at their defaults; --json lists them)`,
+    );
   }
   for (const problem of config.problems) {
     lines.push(`  problem: ${problem}`);
@@ -114,16 +116,18 @@ function tokenLines(token: TokenDiagnosis): string[] {
     return lines;
   }
   lines.push(
-    `  ok: accepted: ${
-      token.tokenType === 'service' ? '' : 'a person, '
-    }${token.subject}; expires in ${token.expiresIn}`,
+    `  ok: accepted: ${token.tokenType === 'service' ? '' : 'a person, '}${
+      token.subject
+    }; expires in ${token.expiresIn}`,
   );
   const identity = token.identity;
   if (identity?.status === 'ok') {
     lines.push(
-      `  identity (get-identity): ${identity.name} <${identity.email}>, groups: ${
-        identity.groups.join(', ') || '(none)'
-      }${identity.idp ? `, idp ${identity.idp.type}` : ''}`,
+      `  identity (get-identity): ${identity.name} <${
+        identity.email
+      }>, groups: ${identity.groups.join(', ') || '(none)'}${
+        identity.idp ? `, idp ${identity.idp.type}` : ''
+      }`,
     );
   } else if (identity?.status === 'unavailable') {
     lines.push(
@@ -141,9 +145,9 @@ function tokenLines(token: TokenDiagnosis): string[] {
     );
   } else if (resolve.status === 'not-signed-in') {
     lines.push(
-      `  problem: sign-in fails${resolve.reason ? ` (${resolve.reason})` : ''}: ${
-        resolve.message
-      }`,
+      `  problem: sign-in fails${
+        resolve.reason ? ` (${resolve.reason})` : ''
+      }: ${resolve.message}`,
     );
   } else {
     lines.push(`  sign-in: skipped, ${resolve.message}`);
@@ -176,7 +180,10 @@ export function renderHuman(report: DoctorReport): string {
 }
 
 export function renderJson(report: DoctorReport): string {
-  const { providerConfig: _config, config: _settings, ...config } =
-    report.config;
+  const {
+    providerConfig: _config,
+    config: _settings,
+    ...config
+  } = report.config;
   return `${JSON.stringify({ ...report, config }, null, 2)}\n`;
 }

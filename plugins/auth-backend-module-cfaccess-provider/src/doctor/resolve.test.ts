@@ -111,8 +111,7 @@ describe('--resolve', () => {
     expect(diagnosis.resolve).toEqual({
       status: 'not-signed-in',
       reason: 'user_not_found',
-      message:
-        `Cloudflare Access signed in the service token ${SERVICE_TOKEN.clientId}, but Backstage has no user for its subject; ask your Backstage admin (sign-in resolvers tried: emailMatchingUserEntityProfileEmail, serviceTokenSubject)`,
+      message: `Cloudflare Access signed in the service token ${SERVICE_TOKEN.clientId}, but Backstage has no user for its subject; ask your Backstage admin (sign-in resolvers tried: emailMatchingUserEntityProfileEmail, serviceTokenSubject)`,
     });
   });
 

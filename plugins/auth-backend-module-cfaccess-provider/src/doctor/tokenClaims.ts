@@ -23,8 +23,7 @@ export type DecodedToken = {
   };
 };
 
-const str = (value: unknown) =>
-  typeof value === 'string' ? value : undefined;
+const str = (value: unknown) => (typeof value === 'string' ? value : undefined);
 
 function time(value: unknown, nowMs: number): ClaimTime | undefined {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
@@ -43,7 +42,11 @@ export function decodeToken(token: string, nowMs: number): DecodedToken {
   const payload = decodeJwt(token);
   const aud = payload.aud;
   return {
-    header: { alg: str(header.alg), kid: str(header.kid), typ: str(header.typ) },
+    header: {
+      alg: str(header.alg),
+      kid: str(header.kid),
+      typ: str(header.typ),
+    },
     claims: {
       iss: str(payload.iss),
       aud: (Array.isArray(aud) ? aud : [aud]).filter(

@@ -16,8 +16,7 @@ export const TRANSCRIPT_END = '<!-- doctor-transcript:end -->';
 export const README = path.resolve(__dirname, '../../../README.md');
 const BIN = path.resolve(__dirname, '../../../bin/cfaccess');
 
-const AUD =
-  '3229737e86243ada50bcb70d1cfc20bf316b858f6080942aaf06157d8b01f667';
+const AUD = '3229737e86243ada50bcb70d1cfc20bf316b858f6080942aaf06157d8b01f667';
 
 const files = (port: number): Record<string, string> => ({
   'app-config.yaml': `auth:
@@ -78,7 +77,10 @@ export async function generateTranscript(port: number): Promise<string> {
       }),
     );
     const fresh = await emulator.mintUserToken('alice@example.com');
-    await fs.writeFile(path.join(dir, 'token.txt'), `CF_Authorization=${fresh}`);
+    await fs.writeFile(
+      path.join(dir, 'token.txt'),
+      `CF_Authorization=${fresh}`,
+    );
 
     const commands: Array<{ title: string; args: string[] }> = [
       {
@@ -93,7 +95,8 @@ export async function generateTranscript(port: number): Promise<string> {
         ],
       },
       {
-        title: 'An expired token (the `CF_Authorization` cookie value in a file)',
+        title:
+          'An expired token (the `CF_Authorization` cookie value in a file)',
         args: [
           'doctor',
           '--config',
@@ -115,7 +118,7 @@ export async function generateTranscript(port: number): Promise<string> {
     ];
     const parts = [
       'With the Access emulator as the team domain (`app-config.yaml`) and a production override that forgot the',
-      "team domain and whose `${CF_ACCESS_AUD}` is not set in this shell (`app-config.production.yaml`):",
+      'team domain and whose `${CF_ACCESS_AUD}` is not set in this shell (`app-config.production.yaml`):',
       '',
       ...Object.entries(configs).flatMap(([name, yaml]) => [
         '```yaml',
@@ -151,7 +154,10 @@ export function normalizeTranscript(text: string): string {
     .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<time>')
     .replace(/\d+ ms/g, '<n> ms')
     .replace(/\b(in )?\d+ (s|min|h|d)( \d+ (min|h))?( ago)?/g, '<duration>')
-    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<uuid>')
+    .replace(
+      /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g,
+      '<uuid>',
+    )
     .replace(/localhost:\d+/g, 'localhost:<port>')
     .replace(/ +$/gm, '');
 }

@@ -19,7 +19,10 @@ const PORT = 7390;
   }
   await fs.writeFile(
     README,
-    `${readme.slice(0, start + TRANSCRIPT_START.length)}\n\n${transcript}\n${readme.slice(end)}`,
+    `${readme.slice(
+      0,
+      start + TRANSCRIPT_START.length,
+    )}\n\n${transcript}\n${readme.slice(end)}`,
   );
   process.stdout.write(`README transcript regenerated (${README})\n`);
 })().catch(error => {
