@@ -52,6 +52,7 @@ export function createAccessRoutes(ctx: EmulatorContext): Router {
   ) => {
     noStore(res);
     res
+      .set('Referrer-Policy', 'same-origin')
       .status(status)
       .type('html')
       .send(
@@ -95,13 +96,10 @@ export function createAccessRoutes(ctx: EmulatorContext): Router {
         body.redirect_url,
         allowedOrigins(req, ctx),
       );
-      // Refuse cross-site form posts (login CSRF) when the browser tells us the origin.
+      // Login CSRF: browsers send Origin on every POST (`null` from sandboxed frames and data: URLs, and
+      // from pages under no-referrer, which the login page is not). No Origin: not a browser, no CSRF.
       const origin = req.headers.origin;
-      if (
-        origin &&
-        origin !== 'null' &&
-        !allowedOrigins(req, ctx).includes(origin)
-      ) {
+      if (origin !== undefined && !allowedOrigins(req, ctx).includes(origin)) {
         res.status(403).type('text').send('Cross-origin sign-in refused');
         return;
       }
