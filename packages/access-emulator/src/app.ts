@@ -12,18 +12,17 @@ import {
   type EdgeRules,
   type Refusal,
   decideEdge,
-  describeCaller,
 } from './edge';
 import { createOidcRoutes } from './oidcRoutes';
 import { type OriginHeaderOptions, applyOriginHeaders } from './originHeaders';
 import type { OriginProxy } from './proxy';
 
-function send(res: express.Response, refusal: Refusal) {
-  res.status(refusal.status).set(refusal.headers ?? {});
-  if (refusal.status === 302) {
+function send(res: express.Response, { status, headers, body }: Refusal) {
+  res.status(status).set(headers ?? {});
+  if (body === undefined) {
     res.end();
   } else {
-    res.type(refusal.contentType).send(refusal.body);
+    res.type(typeof body === 'string' ? 'text' : 'json').send(body);
   }
 }
 
@@ -60,9 +59,9 @@ export function createEmulatorApp(
       res.once('finish', () => {
         const path = (req.originalUrl ?? req.url).split('?')[0];
         log(
-          `${req.method} ${path} ${res.statusCode} ${
-            Date.now() - start
-          }ms ${describeCaller(callers.get(req))}`,
+          `${req.method} ${path} ${res.statusCode} ${Date.now() - start}ms ${
+            callers.get(req)?.caller ?? '-'
+          }`,
         );
       });
       next();

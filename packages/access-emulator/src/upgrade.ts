@@ -5,7 +5,7 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { EmulatorContext } from './context';
-import { type EdgeRules, decideEdge, describeCaller } from './edge';
+import { type EdgeRules, decideEdge } from './edge';
 import { type OriginHeaderOptions, applyOriginHeaders } from './originHeaders';
 import type { OriginProxy } from './proxy';
 
@@ -44,7 +44,7 @@ export function createUpgradeHandler(
         applyOriginHeaders(req, decision, headers);
         proxy.upgrade(req, socket, head);
       }
-      ctx.log?.(`UPGRADE ${path} ${status} ${describeCaller(decision)}`);
+      ctx.log?.(`UPGRADE ${path} ${status} ${decision.caller}`);
     } catch {
       socket.destroy();
     }
