@@ -2,14 +2,14 @@
  * Loading and validating the users file (YAML): demo users shown on the login
  * page and service tokens accepted at the edge.
  */
-import { promises as fs } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import {
   NO_VALUE,
   nonEmptyString,
   optionalString,
   parseWithSchema,
+  parseYamlText,
+  readTextFile,
   strictObject,
 } from './schemas';
 
@@ -156,22 +156,10 @@ export function validateUsersConfig(
 
 /** Parses and validates users YAML text. */
 export function parseUsersConfig(text: string, source = 'users'): UsersConfig {
-  let parsed: unknown;
-  try {
-    parsed = parseYaml(text);
-  } catch (error: any) {
-    throw new Error(`${source}: invalid YAML: ${error.message}`);
-  }
-  return validateUsersConfig(parsed, source);
+  return validateUsersConfig(parseYamlText(text, source), source);
 }
 
 /** Reads, parses and validates a users file. */
 export async function loadUsersFile(file: string): Promise<UsersConfig> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (error: any) {
-    throw new Error(`Cannot read users file ${file}: ${error.message}`);
-  }
-  return parseUsersConfig(text, file);
+  return parseUsersConfig(await readTextFile(file, 'users file'), file);
 }
