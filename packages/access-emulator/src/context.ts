@@ -2,7 +2,6 @@
  * The shared state every route of one emulator instance works with.
  */
 import { stringifySetCookie } from 'cookie';
-import { COOKIE_NAME } from './defaults';
 import type { FaultState } from './faults';
 import {
   buildIdentity,
@@ -99,17 +98,20 @@ export async function signInUser(
   return minted;
 }
 
-/** The `Set-Cookie` value for an Access session (`CF_Authorization`). */
-export function sessionSetCookie(
+/** A `Set-Cookie` value (HttpOnly, SameSite=Lax, Secure for an https public URL); max age 0 clears it. */
+export function setCookie(
   ctx: EmulatorContext,
-  token: string,
-  maxAgeSeconds: number,
+  name: string,
+  value: string,
+  maxAge: number,
+  path = '/',
 ): string {
-  return stringifySetCookie(COOKIE_NAME, token, {
+  return stringifySetCookie(name, value, {
     httpOnly: true,
     sameSite: 'lax',
-    path: '/',
+    path,
     secure: ctx.secureCookies,
-    maxAge: maxAgeSeconds,
+    maxAge,
+    ...(maxAge === 0 ? { expires: new Date(0) } : {}),
   });
 }

@@ -56,10 +56,13 @@ export function headerValue(req: IncomingMessage, name: string) {
   return [req.headers[name]].flat()[0];
 }
 
-/** The CF_Authorization cookie of a request, if any. */
-export function sessionCookie(req: IncomingMessage): string | undefined {
+/** A cookie of a request, if any (by default the CF_Authorization session). */
+export function sessionCookie(
+  req: IncomingMessage,
+  name = COOKIE_NAME,
+): string | undefined {
   try {
-    return parseCookie(req.headers.cookie ?? '')[COOKIE_NAME] || undefined;
+    return parseCookie(req.headers.cookie ?? '')[name] || undefined;
   } catch {
     return undefined;
   }
