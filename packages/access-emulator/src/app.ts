@@ -7,14 +7,9 @@ import express from 'express';
 import { createAccessRoutes } from './accessRoutes';
 import { createAdminRoutes } from './adminRoutes';
 import type { EmulatorContext } from './context';
-import {
-  type EdgeDecision,
-  type EdgeRules,
-  type Refusal,
-  decideEdge,
-} from './edge';
+import { type EdgeDecision, type Refusal, decideEdge } from './edge';
 import { createOidcRoutes } from './oidcRoutes';
-import { type OriginHeaderOptions, applyOriginHeaders } from './originHeaders';
+import { applyOriginHeaders } from './originHeaders';
 import type { OriginProxy } from './proxy';
 
 function send(res: express.Response, { status, headers, body }: Refusal) {
@@ -28,9 +23,7 @@ function send(res: express.Response, { status, headers, body }: Refusal) {
 
 export function createEmulatorApp(
   ctx: EmulatorContext,
-  edge: EdgeRules,
   proxy: OriginProxy,
-  headers: OriginHeaderOptions,
 ): express.Express {
   const log = ctx.log;
   // Runs a router; what no route answers is a 404 (never passed on to the origins).
@@ -70,7 +63,7 @@ export function createEmulatorApp(
   app.use(async (req, res, next) => {
     let decision: EdgeDecision;
     try {
-      decision = await decideEdge(req, edge);
+      decision = await decideEdge(req, ctx);
     } catch (error) {
       next(error);
       return;
@@ -87,7 +80,7 @@ export function createEmulatorApp(
         admin(req, res, next);
         return;
       default:
-        applyOriginHeaders(req, decision, headers);
+        applyOriginHeaders(req, decision, ctx);
         proxy(req, res, next);
     }
   });

@@ -2,6 +2,7 @@
  * The shared state every route of one emulator instance works with.
  */
 import { stringifySetCookie } from 'cookie';
+import type { EdgeRules } from './edge';
 import type { FaultState } from './faults';
 import {
   buildIdentity,
@@ -12,19 +13,14 @@ import type { KeyStore } from './keys';
 import type { OidcLoginProvider } from './oidcClient';
 import type { PendingLogins } from './pendingLogins';
 import type { RequestStats } from './stats';
-import type { TokenIssuer } from './tokens';
-import type { EmulatorGroup, EmulatorUser, ServiceTokenConfig } from './users';
+import type { EmulatorGroup, EmulatorUser } from './users';
 
-export interface EmulatorContext {
+export interface EmulatorContext extends EdgeRules {
   keys: KeyStore;
-  tokens: TokenIssuer;
   identities: IdentityStore;
   faults: FaultState;
   stats: RequestStats;
   users: EmulatorUser[];
-  serviceTokens: ServiceTokenConfig[];
-  /** The emulator's public origin, e.g. `http://localhost:7000`. */
-  publicOrigin: string;
   /** Whether cookies get the Secure attribute (public URL is https). */
   secureCookies: boolean;
   accountId: string;

@@ -41,7 +41,7 @@ export interface EdgeRules {
   allowedHost: (host: string | undefined) => boolean;
   /** The public origin, e.g. `http://localhost:7000`. */
   publicOrigin: string;
-  issuer: TokenIssuer;
+  tokens: TokenIssuer;
   serviceTokens: ServiceTokenConfig[];
 }
 
@@ -134,7 +134,7 @@ async function authenticate(
         body: 'Forbidden: invalid service token',
       });
     }
-    const minted = await rules.issuer.mintServiceToken(match.clientId);
+    const minted = await rules.tokens.mintServiceToken(match.clientId);
     return {
       kind: 'service',
       caller: `service:${match.name ?? match.clientId}`,
@@ -143,7 +143,7 @@ async function authenticate(
   }
   const cookie = sessionCookie(req);
   const payload = cookie
-    ? await rules.issuer.verify(cookie).catch(() => undefined)
+    ? await rules.tokens.verify(cookie).catch(() => undefined)
     : undefined;
   if (cookie && payload) {
     const caller = payload.email ?? 'user';
