@@ -74,7 +74,7 @@ export async function signInUser(
   const external = options.identity;
   const minted = await ctx.tokens.mintUserToken(
     { email, country, custom: external?.custom },
-    { expiresInSeconds: options.expiresInSeconds },
+    options.expiresInSeconds,
   );
   ctx.identities.set(
     minted.payload.identity_nonce!,
