@@ -114,7 +114,8 @@ export async function startAccessEmulator(
     secureCookies: publicOrigin.startsWith('https:'),
     accountId: options.accountId ?? DEFAULT_ACCOUNT_ID,
     country: (options.country ?? DEFAULT_COUNTRY).toUpperCase(),
-    ...loginContext(resolved.loginMethods, publicOrigin, options.log),
+    ...loginContext(resolved.loginMethods, publicOrigin),
+    log: options.log,
   };
   const proxy = createOriginProxy({
     frontendUrl: resolved.frontendUrl,

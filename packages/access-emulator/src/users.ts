@@ -1,6 +1,5 @@
 /*
- * Loading and validating the users file (YAML): demo users shown on the login
- * page and service tokens accepted at the edge.
+ * The users file (YAML): demo users shown on the login page and service tokens accepted at the edge.
  */
 import { z } from 'zod';
 import {
@@ -29,27 +28,10 @@ export interface EmulatorUser {
   country?: string;
 }
 
-export interface ServiceTokenConfig {
-  /** Client ID, ends in `.access` like Cloudflare's. */
-  clientId: string;
-  clientSecret: string;
-  name?: string;
-}
-
-export interface UsersConfig {
-  users: EmulatorUser[];
-  serviceTokens: ServiceTokenConfig[];
-}
-
 const EMAIL_PATTERN = /^[^\s@<>"'`]+@[^\s@<>"'`]+$/;
 
-export function isValidEmail(value: unknown): value is string {
-  return (
-    typeof value === 'string' &&
-    value.length <= 254 &&
-    EMAIL_PATTERN.test(value)
-  );
-}
+export const isValidEmail = (value: unknown): value is string =>
+  typeof value === 'string' && value.length <= 254 && EMAIL_PATTERN.test(value);
 
 const email = (message: string) =>
   z
@@ -93,6 +75,7 @@ const userSchema = strictObject(
 
 const serviceTokenSchema = strictObject(
   {
+    /** Client ID, ends in `.access` like Cloudflare's. */
     clientId: nonEmptyString('expected a Client ID ending in ".access"').refine(
       v => v.endsWith('.access'),
       'expected a Client ID ending in ".access"',
@@ -145,6 +128,9 @@ const usersConfigSchema = strictObject(
     unique(ctx, config.users, 'users', 'email');
     unique(ctx, config.serviceTokens, 'serviceTokens', 'clientId');
   });
+
+export type ServiceTokenConfig = z.output<typeof serviceTokenSchema>;
+export type UsersConfig = z.output<typeof usersConfigSchema>;
 
 /** Validates parsed users configuration; throws an Error naming the bad field. */
 export function validateUsersConfig(
