@@ -45,7 +45,7 @@ export function createEmulatorApp(
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  const callers = new WeakMap<http.IncomingMessage, EdgeDecision>();
+  const callers = new WeakMap<http.IncomingMessage, string>();
   if (log) {
     app.use((req, res, next) => {
       const start = Date.now();
@@ -53,7 +53,7 @@ export function createEmulatorApp(
         const path = (req.originalUrl ?? req.url).split('?')[0];
         log(
           `${req.method} ${path} ${res.statusCode} ${Date.now() - start}ms ${
-            callers.get(req)?.caller ?? '-'
+            callers.get(req) ?? '-'
           }`,
         );
       });
@@ -68,7 +68,7 @@ export function createEmulatorApp(
       next(error);
       return;
     }
-    callers.set(req, decision);
+    callers.set(req, decision.caller);
     switch (decision.kind) {
       case 'refused':
         send(res, decision.refusal);

@@ -46,12 +46,8 @@ export interface ExternalIdentity {
   custom?: Record<string, unknown>;
 }
 
-export function findUser(
-  ctx: EmulatorContext,
-  email: string,
-): EmulatorUser | undefined {
-  const wanted = email.trim().toLowerCase();
-  return ctx.users.find(u => u.email === wanted);
+export function findUser(ctx: EmulatorContext, email: string) {
+  return ctx.users.find(u => u.email === email.trim().toLowerCase());
 }
 
 /**
