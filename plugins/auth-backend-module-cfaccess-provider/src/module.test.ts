@@ -309,6 +309,10 @@ describe('auth backend with the cfaccess module', () => {
         await mintToken(key, userClaims(clock, { identity_nonce: 'other' })),
       );
       expect(degraded.status).toBe(503);
+      expect(degraded.body.error).toMatchObject({
+        name: 'ServiceUnavailableError',
+        reason: 'identity_unavailable',
+      });
     } finally {
       await backend.stop();
     }
