@@ -68,7 +68,7 @@ export interface Config {
           timeoutMs?: number;
           /** Identity cache (and in-process memo) TTL, 0-3600, never beyond the token's expiry; 0 disables both. Default 300. */
           cacheTtlSeconds?: number;
-          /** Larger get-identity answers count as failed (sign-in continues with the token's claims), 16384-4194304. Default 1048576 (1 MiB). */
+          /** Larger get-identity answers count as failed (sign-in continues with the token's claims), as do answers nested deeper than 32 levels, 16384-4194304. Default 1048576 (1 MiB). */
           maxBodyBytes?: number;
         };
         /**
@@ -89,10 +89,43 @@ export interface Config {
          * emailLocalPartMatchingUserEntityName (requires allowedDomains),
          * serviceTokenSubject, signInWithCatalogUserAndAccessGroups (requires
          * accessGroups). When none finds a catalog User: 403 user_not_found.
+         * Checked at startup: an unknown resolver or an invalid option stops
+         * the backend, naming the entry.
+         * @visibility backend
          */
         signIn?: {
           resolvers: Array<{
+            /** The resolver's name. */
             resolver: string;
+            /**
+             * Only emails of these domains may sign in (403 otherwise): plain
+             * ASCII domains such as example.com (an internationalised domain in
+             * its xn-- form), without "@". The email must have exactly one "@"
+             * and its domain must equal an entry, ignoring ASCII case.
+             * @visibility backend
+             */
+            allowedDomains?: string[];
+            /**
+             * signInWithCatalogUserAndAccessGroups: the Access groups that grant
+             * ownership, each by its stable id or, for identity providers that
+             * report no ids, by its exact name. A name entry matches only
+             * groups reported without an id. Groups not listed grant nothing.
+             * @visibility backend
+             */
+            accessGroups?: Array<{
+              /** The group's id as get-identity reports it. */
+              id?: string;
+              /** The group's exact name; matches only groups without an id. */
+              name?: string;
+              /** The entity ref the group grants, e.g. group:default/platform-team. */
+              entityRef: string;
+              /**
+               * Match only for people signed in through this identity
+               * provider, as get-identity reports it in idp: its id, its type
+               * (okta, azureAD, github, oidc, ...) or both; each given must match.
+               */
+              idp?: { id?: string; type?: string };
+            }>;
             [key: string]: unknown;
           }>;
         };
