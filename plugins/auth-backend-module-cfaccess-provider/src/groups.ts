@@ -280,9 +280,9 @@ export function createAccessGroupMapper(
   const warn = (message: string) => options.logger?.warn(message);
 
   const matching = (
-    entries: MappedRef[] | undefined,
+    mapped: MappedRef[] | undefined,
     idp: { id: string; type: string } | undefined,
-  ) => (entries ?? []).filter(entry => idpMatches(entry.idp, idp));
+  ) => (mapped ?? []).filter(entry => idpMatches(entry.idp, idp));
 
   return (groups, idp) => {
     const refs = new Set<string>();

@@ -38,9 +38,8 @@ function recordingLogger() {
   return { entries, logger };
 }
 
-/** One line of printable ASCII (plus the ellipsis of a cut), nothing longer than a few cut values. */
+/** One line of printable ASCII (plus the ellipsis of a cut): no CR/LF, ESC or other control; nothing longer than a few cut values. */
 function expectSafe(message: string) {
-  expect(message).not.toMatch(/[\r\n\u001b\u009b\u2028\u2029]/);
   expect(message).toMatch(/^[\x20-\x7e…]*$/);
   expect(message.length).toBeLessThan(1500);
 }
