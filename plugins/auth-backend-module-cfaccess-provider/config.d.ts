@@ -117,8 +117,8 @@ export interface Config {
           /**
            * Largest get-identity answer read, after decompression, a whole
            * number 16384-4194304 bytes; a larger one counts as a failed
-           * get-identity (sign-in continues with the token's claims).
-           * Default 1048576 (1 MiB).
+           * get-identity (sign-in continues with the token's claims), as does
+           * one nested deeper than 32 levels. Default 1048576 (1 MiB).
            */
           maxBodyBytes?: number;
         };
@@ -140,13 +140,46 @@ export interface Config {
          * emailLocalPartMatchingUserEntityName (requires allowedDomains or
          * dangerouslyAllowAnyEmailDomain), serviceTokenSubject,
          * signInWithCatalogUserAndAccessGroups (requires accessGroups or
-         * dangerouslyMapGroupNames). Unknown options stop startup. Required unless a custom module registers the
-         * provider with its own resolver. When none finds a catalog User: 403
+         * dangerouslyMapGroupNames). Required unless a custom module registers
+         * the provider with its own resolver. Checked at startup: an unknown
+         * resolver, an unknown or invalid option or an empty list stops the
+         * backend, naming the entry. When none finds a catalog User: 403
          * user_not_found.
+         * @visibility backend
          */
         signIn?: {
           resolvers: Array<{
+            /** The resolver's name. */
             resolver: string;
+            /**
+             * Only emails of these domains may sign in (403 otherwise): plain
+             * ASCII domains such as example.com (an internationalised domain in
+             * its xn-- form), without "@". The email must have exactly one "@"
+             * and its domain must equal an entry, ignoring ASCII case.
+             * @visibility backend
+             */
+            allowedDomains?: string[];
+            /**
+             * signInWithCatalogUserAndAccessGroups: the Access groups that grant
+             * ownership, each by its stable id or, for identity providers that
+             * report no ids, by its exact name. A name entry matches only
+             * groups reported without an id. Groups not listed grant nothing.
+             * @visibility backend
+             */
+            accessGroups?: Array<{
+              /** The group's id as get-identity reports it. */
+              id?: string;
+              /** The group's exact name; matches only groups without an id. */
+              name?: string;
+              /** The entity ref the group grants, e.g. group:default/platform-team. */
+              entityRef: string;
+              /**
+               * Match only for people signed in through this identity
+               * provider, as get-identity reports it in idp: its id, its type
+               * (okta, azureAD, github, oidc, ...) or both; each given must match.
+               */
+              idp?: { id?: string; type?: string };
+            }>;
             [key: string]: unknown;
           }>;
         };
