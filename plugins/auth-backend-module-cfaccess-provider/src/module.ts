@@ -13,6 +13,8 @@ import { RateLimitedLogger } from './rateLimitedLogger';
 import { createSignInResolverFactories } from './resolvers';
 import { readSignInResolverChain } from './signInResolverConfig';
 
+const PROVIDER_ID = 'cfaccess';
+
 /**
  * Cloudflare Access sign-in for the auth backend, configured under
  * `auth.providers.cfaccess`.
@@ -50,19 +52,26 @@ export const authModuleCfAccessProvider = createBackendModule({
             warn: message => warnings.warn(message, message),
           }),
         };
+        // Read here, not in the provider factory: the auth backend catches a
+        // factory's error under NODE_ENV=development, logs it and answers 404
+        // at sign-in; an unknown resolver or bad options must stop startup.
+        const signInResolver = readSignInResolverChain({
+          config: rootConfig.getConfig(`auth.providers.${PROVIDER_ID}`),
+          providerId: PROVIDER_ID,
+          factories,
+          logger,
+        });
+        if (!signInResolver) {
+          throw new Error(
+            `auth.providers.${PROVIDER_ID}.signIn.resolvers is required: list the sign-in resolvers, e.g. [{ resolver: emailMatchingUserEntityProfileEmail }]`,
+          );
+        }
         providers.registerProvider({
-          providerId: 'cfaccess',
-          factory: ctx =>
-            createProxyAuthProviderFactory({
-              authenticator,
-              // Undefined without signIn.resolvers: auth-node then reports that none is configured.
-              signInResolver: readSignInResolverChain({
-                config: ctx.config,
-                providerId: ctx.providerId,
-                factories,
-                logger,
-              }),
-            })(ctx),
+          providerId: PROVIDER_ID,
+          factory: createProxyAuthProviderFactory({
+            authenticator,
+            signInResolver,
+          }),
         });
       },
     });
