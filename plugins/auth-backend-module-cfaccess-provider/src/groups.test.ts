@@ -49,6 +49,35 @@ describe('normalizeAccessGroups', () => {
     expect(normalizeAccessGroups(undefined)).toEqual([]);
     expect(normalizeAccessGroups('admins')).toEqual([]);
   });
+
+  it('reads numeric ids as text and drops groups whose id cannot be read, so a name cannot stand in for it', () => {
+    expect(
+      normalizeAccessGroups([
+        { id: 4242, name: 'admins' },
+        { id: '  ', name: 'admins' },
+        { id: { value: 'x' }, name: 'admins' },
+        { id: 1.5, name: 'admins' },
+        { id: null, name: 'named' },
+      ]),
+    ).toEqual([
+      { id: '4242', name: 'admins', email: '' },
+      { id: '', name: 'named', email: '' },
+    ]);
+    const map = createAccessGroupMapper({
+      accessGroups: [
+        { name: 'admins', entityRef: 'group:default/admins' },
+        { id: '4242', entityRef: 'group:default/numeric' },
+      ],
+    });
+    expect(
+      map(
+        normalizeAccessGroups([
+          { id: 4242, name: 'admins' },
+          { id: '  ', name: 'admins' },
+        ]),
+      ),
+    ).toEqual(['group:default/numeric']);
+  });
 });
 
 describe('createAccessGroupMapper with an explicit mapping', () => {

@@ -11,10 +11,22 @@ import { CloudflareAccessGroup } from './types';
 const str = (value: unknown): string | undefined =>
   typeof value === 'string' && value.trim() ? value : undefined;
 
+/** The group's id as text: `''` when it reports none, `undefined` when it reports one we cannot read. */
+function groupId(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') {
+    return '';
+  }
+  if (typeof value === 'number' && Number.isSafeInteger(value)) {
+    return String(value);
+  }
+  return str(value);
+}
+
 /**
  * Normalises the `groups` of a get-identity answer. Identity providers
  * report either `{ id, name, email }` objects or plain strings (a name, no
- * id); anything else is dropped rather than guessed at. Values are kept
+ * id); anything else, including a group whose id is neither text nor a
+ * whole number, is dropped rather than guessed at. Values are kept
  * exactly as reported, and a missing `id` or `name` stays `''`, so a name is
  * never taken for an id.
  *
@@ -35,11 +47,16 @@ export function normalizeAccessGroups(
       }
     } else if (group && typeof group === 'object' && !Array.isArray(group)) {
       const g = group as Record<string, unknown>;
-      const id = str(g.id);
+      const id = groupId(g.id);
       const name = str(g.name);
+      // A group that reports an id we cannot read is dropped: kept id-less, its name alone would match
+      // `name` entries, which are meant only for identity providers that report no ids at all.
+      if (id === undefined) {
+        continue;
+      }
       if (id || name) {
         result.push({
-          id: id ?? '',
+          id,
           name: name ?? '',
           email: str(g.email) ?? '',
         });
