@@ -1,98 +1,185 @@
 export interface Config {
   auth?: {
     providers?: {
-      /** Cloudflare Access sign-in. Nothing here is visible to the frontend. */
+      /**
+       * Cloudflare Access sign-in. Nothing here is visible to the frontend.
+       * Checked at startup: an invalid value stops the backend with a message
+       * naming the key. Numbers may also be numeric strings (from environment
+       * variables).
+       */
       cfaccess?: {
         /**
-         * Zero Trust team name: the issuer is https://<teamName>.cloudflareaccess.com.
+         * Zero Trust team name, the `<team>` of `<team>.cloudflareaccess.com`
+         * (a DNS label: letters, digits, dashes). The team domain, and so the
+         * issuer, is then https://<teamName>.cloudflareaccess.com.
          * Set exactly one of teamName and teamDomain.
          */
         teamName?: string;
         /**
-         * Team domain, e.g. https://myteam.cloudflareaccess.com or
-         * myteam.cloudflareaccess.com (https is assumed). Must be https and
-         * not a loopback host, except with auth.environment: development
-         * (the local Access emulator, e.g. http://localhost:7000).
+         * Team domain instead of teamName, e.g. https://myteam.cloudflareaccess.com
+         * or myteam.cloudflareaccess.com (https is assumed); only its origin is
+         * used, and it must carry no credentials. Must be https and not a
+         * loopback host, except with auth.environment: development (set
+         * explicitly, NODE_ENV not production), which also allows http on a
+         * loopback host: the local Access emulator, e.g. http://localhost:7000.
          */
         teamDomain?: string;
         /**
          * Dangerous: accept a loopback team domain (https only) outside
-         * auth.environment: development. Whatever listens on that port is
-         * trusted as Cloudflare Access. Only for tests that run production
-         * mode on one machine. Default false.
-         * @visibility backend
+         * development. Whatever listens on that port is trusted as Cloudflare
+         * Access. Only for tests that run production mode on one machine; logs
+         * a warning at startup. Default false.
          */
         dangerouslyAllowLoopbackTeamDomain?: boolean;
         /**
-         * Application Audience (AUD) tag(s) of the Access application in front
-         * of Backstage. Required. A token is accepted when its aud contains one.
+         * Application Audience (AUD) tag(s) of the Access application(s) in
+         * front of Backstage. Required, non-empty. A token is accepted when its
+         * aud contains one of them.
          */
         audience: string | string[];
         /**
-         * Service tokens allowed to sign in, by Client ID (`token`, the JWT's
-         * common_name), each mapped to a subject: the email of a catalog User
-         * (signed in by the email resolvers) or a User entity ref (signed in
-         * by serviceTokenSubject). Read at startup.
+         * Service tokens allowed to sign in (none by default), each mapped to a
+         * subject, read at startup: the email of a catalog User (signed in by
+         * the email resolvers, as for a person) or a User entity ref (signed in
+         * by serviceTokenSubject; kind defaults to user, namespace to default).
+         * Each token at most once. The Client Secret never belongs here:
+         * Access checks it.
          * @deepVisibility secret
          */
         serviceTokens?: Array<{
-          /** Service token Client ID, ends in `.access`. */
+          /**
+           * Service token Client ID, ends in `.access` (the token's
+           * common_name).
+           * @visibility secret
+           */
           token: string;
-          /** An email, or a User entity ref such as user:default/ci-bot. */
+          /**
+           * An email (name@domain), or a User entity ref such as
+           * user:default/ci-bot.
+           */
           subject: string;
         }>;
-        /** Header carrying the application token. Default cf-access-jwt-assertion. */
+        /**
+         * Header carrying the application token, matched case-insensitively
+         * and preferred over the cookie. Default cf-access-jwt-assertion.
+         */
         jwtHeaderName?: string;
-        /** Cookie carrying the application token (fallback). Default CF_Authorization. */
+        /**
+         * Cookie carrying the application token, read only when the header is
+         * missing or empty. Default CF_Authorization.
+         */
         authorizationCookieName?: string;
-        /** Allowed clock skew for exp/nbf, 0-300. Default 60. */
+        /** Allowed clock skew for exp and nbf, in seconds, 0-300. Default 60. */
         clockToleranceSeconds?: number;
-        /** Larger tokens are rejected before parsing, 1024-65536. Default 8192. */
+        /** Larger tokens are rejected (token_too_large) before parsing, 1024-65536 bytes. Default 8192. */
         maxTokenBytes?: number;
         jwks?: {
-          /** How long fetched keys are fresh, 60-86400. Default 600. */
+          /**
+           * How long fetched signing keys are fresh, 60-86400 seconds; the
+           * module refreshes them in the background at 80% of it. Default 600.
+           */
           cacheMaxAgeSeconds?: number;
-          /** Minimum seconds between refetches for unknown kids, 1-3600. Default 30. */
+          /**
+           * Minimum seconds between refetches for unknown kids, and between
+           * retries after a failed fetch, 1-3600. Default 30.
+           */
           cooldownSeconds?: number;
-          /** Timeout for the certs request, 100-60000. Default 5000. */
+          /** Timeout of the certs request, 100-60000 ms. Default 5000. */
           timeoutMs?: number;
-          /** How long past freshness last-good keys serve while certs fails, 0-604800. Default 3600. */
+          /**
+           * How long past freshness the last good keys keep serving while the
+           * certs endpoint fails, 0-604800 seconds; then 503 keys_unavailable.
+           * Default 3600.
+           */
           staleMaxAgeSeconds?: number;
-          /** Larger certs answers are refused (as a failed fetch), 16384-4194304. Default 1048576 (1 MiB). */
+          /**
+           * Largest certs answer read, after decompression, a whole number
+           * 16384-4194304 bytes; a larger one counts as a failed fetch.
+           * Default 1048576 (1 MiB).
+           */
           maxBodyBytes?: number;
         };
         identity?: {
-          /** Fetch get-identity for name and groups. Default true. */
+          /**
+           * Fetch get-identity for a person's name and groups (never for
+           * service tokens). When false, identityAvailable is always false.
+           * Default true.
+           */
           enabled?: boolean;
-          /** Timeout for the get-identity request, 100-60000. Default 3000. */
+          /** Timeout of the get-identity request, 100-60000 ms. Default 3000. */
           timeoutMs?: number;
-          /** Identity cache (and in-process memo) TTL, 0-3600, never beyond the token's expiry; 0 disables both. Default 300. */
+          /**
+           * How long a get-identity answer is cached (cache service and
+           * in-process memo), 0-3600 seconds, never beyond the token's expiry;
+           * 0 disables both. Failures are not cached. Default 300.
+           */
           cacheTtlSeconds?: number;
-          /** Larger get-identity answers count as failed (sign-in continues with the token's claims), 16384-4194304. Default 1048576 (1 MiB). */
+          /**
+           * Largest get-identity answer read, after decompression, a whole
+           * number 16384-4194304 bytes; a larger one counts as a failed
+           * get-identity (sign-in continues with the token's claims), as does
+           * one nested deeper than 32 levels. Default 1048576 (1 MiB).
+           */
           maxBodyBytes?: number;
         };
         /**
-         * Successfully verified tokens kept in memory (by SHA-256 of the token)
-         * so a session's repeated refreshes skip the signature check.
+         * Successfully verified tokens kept in memory (by SHA-256 of the token,
+         * never the token) so a session's repeated refreshes skip the signature
+         * check.
          */
         verifiedTokenCache?: {
           /**
-           * Most tokens kept (least recently used go first), 0-1000000; 0 disables.
-           * Also bounds the in-process memo of identities (one per session).
-           * Default 10000.
-           * @visibility backend
+           * Most tokens kept, least recently used dropped first, a whole number
+           * 0-1000000; 0 disables the cache. Also bounds the in-process memo of
+           * identities (one per session). Default 10000.
            */
           maxEntries?: number;
         };
         /**
          * Sign-in resolvers, tried in order: emailMatchingUserEntityProfileEmail,
-         * emailLocalPartMatchingUserEntityName (requires allowedDomains),
-         * serviceTokenSubject, signInWithCatalogUserAndAccessGroups (requires
-         * accessGroups). When none finds a catalog User: 403 user_not_found.
+         * emailLocalPartMatchingUserEntityName (requires allowedDomains or
+         * dangerouslyAllowAnyEmailDomain), serviceTokenSubject,
+         * signInWithCatalogUserAndAccessGroups (requires accessGroups or
+         * dangerouslyMapGroupNames). Required unless a custom module registers
+         * the provider with its own resolver. Checked at startup: an unknown
+         * resolver, an unknown or invalid option or an empty list stops the
+         * backend, naming the entry. When none finds a catalog User: 403
+         * user_not_found.
+         * @visibility backend
          */
         signIn?: {
           resolvers: Array<{
+            /** The resolver's name. */
             resolver: string;
+            /**
+             * Only emails of these domains may sign in (403 otherwise): plain
+             * ASCII domains such as example.com (an internationalised domain in
+             * its xn-- form), without "@". The email must have exactly one "@"
+             * and its domain must equal an entry, ignoring ASCII case.
+             * @visibility backend
+             */
+            allowedDomains?: string[];
+            /**
+             * signInWithCatalogUserAndAccessGroups: the Access groups that grant
+             * ownership, each by its stable id or, for identity providers that
+             * report no ids, by its exact name. A name entry matches only
+             * groups reported without an id. Groups not listed grant nothing.
+             * @visibility backend
+             */
+            accessGroups?: Array<{
+              /** The group's id as get-identity reports it. */
+              id?: string;
+              /** The group's exact name; matches only groups without an id. */
+              name?: string;
+              /** The entity ref the group grants, e.g. group:default/platform-team. */
+              entityRef: string;
+              /**
+               * Match only for people signed in through this identity
+               * provider, as get-identity reports it in idp: its id, its type
+               * (okta, azureAD, github, oidc, ...) or both; each given must match.
+               */
+              idp?: { id?: string; type?: string };
+            }>;
             [key: string]: unknown;
           }>;
         };

@@ -1,14 +1,12 @@
 /*
- * The /cdn-cgi/access/* endpoints: login (page + form POST), certs,
- * get-identity and logout.
+ * The /cdn-cgi/access/* endpoints: login (page and form POST), certs, get-identity and logout.
  */
-import express, { type Request, Router } from 'express';
-import { stringifySetCookie } from 'cookie';
+import express, { type Request, type Response, Router } from 'express';
 import { COOKIE_NAME } from './defaults';
 import {
   type EmulatorContext,
   findUser,
-  sessionSetCookie,
+  setCookie,
   signInUser,
 } from './context';
 import { applyFaults } from './faults';
@@ -25,48 +23,42 @@ export function allowedOrigins(req: Request, ctx: EmulatorContext): string[] {
   return ownOrigins(ctx.publicOrigin, req.headers.host);
 }
 
-function countRequest(
-  ctx: EmulatorContext,
-  key: keyof EmulatorStats,
-): express.RequestHandler {
-  return (_req, _res, next) => {
-    ctx.stats.count(key);
-    next();
-  };
-}
-
-export function noStore(res: express.Response) {
+export function noStore(res: Response) {
   res.setHeader('Cache-Control', 'no-store');
 }
 
 export function createAccessRoutes(ctx: EmulatorContext): Router {
   const router = Router();
-  const form = express.urlencoded({ extended: false, limit: '16kb' });
+  const count =
+    (key: keyof EmulatorStats): express.RequestHandler =>
+    (_req, _res, next) => {
+      ctx.stats.count(key);
+      next();
+    };
 
   const showLogin = (
     req: Request,
-    res: express.Response,
+    res: Response,
     status: number,
     redirectUrl: string,
     error?: string,
   ) => {
     noStore(res);
-    res
-      .status(status)
-      .type('html')
-      .send(
-        renderLoginPage({
-          users: ctx.users,
-          redirectUrl,
-          error,
-          hostname: req.hostname,
-          providers: [...ctx.identityProviders.values()].map(p => ({
-            id: p.config.id,
-            name: p.config.name,
-          })),
-          oneTimePin: ctx.oneTimePin,
-        }),
-      );
+    // Not no-referrer: under it, browsers send `Origin: null` with the page's own form posts.
+    res.set('Referrer-Policy', 'same-origin').status(status).type('html');
+    res.send(
+      renderLoginPage({
+        users: ctx.users,
+        redirectUrl,
+        error,
+        hostname: req.hostname,
+        providers: [...ctx.identityProviders.values()].map(({ config }) => ({
+          id: config.id,
+          name: config.name,
+        })),
+        oneTimePin: ctx.oneTimePin,
+      }),
+    );
   };
 
   router.get('/cdn-cgi/access/login', (req, res) => {
@@ -74,13 +66,9 @@ export function createAccessRoutes(ctx: EmulatorContext): Router {
       req.query.redirect_url,
       allowedOrigins(req, ctx),
     );
+    const [only, ...others] = ctx.identityProviders.values();
     // "Apply instant authentication": one identity provider and nothing else to choose.
-    if (
-      ctx.instantAuth &&
-      !ctx.oneTimePin &&
-      ctx.identityProviders.size === 1
-    ) {
-      const [only] = ctx.identityProviders.values();
+    if (ctx.instantAuth && !ctx.oneTimePin && only && others.length === 0) {
       noStore(res);
       res.redirect(302, oidcLoginPath(only.config.id, redirectUrl));
       return;
@@ -88,46 +76,42 @@ export function createAccessRoutes(ctx: EmulatorContext): Router {
     showLogin(req, res, 200, redirectUrl);
   });
 
+  const form = express.urlencoded({ extended: false, limit: '16kb' });
   router.post('/cdn-cgi/access/login', form, async (req, res, next) => {
-    try {
-      const body = (req.body ?? {}) as Record<string, unknown>;
-      const redirectUrl = safeRedirectPath(
-        body.redirect_url,
-        allowedOrigins(req, ctx),
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const origins = allowedOrigins(req, ctx);
+    const redirectUrl = safeRedirectPath(body.redirect_url, origins);
+    // Login CSRF: browsers send Origin on every POST, `null` from sandboxed frames and data: URLs. No
+    // Origin: not a browser, so no victim whose browser would get the cookie.
+    const origin = req.headers.origin;
+    if (origin !== undefined && !origins.includes(origin)) {
+      res.status(403).type('text').send('Cross-origin sign-in refused');
+      return;
+    }
+    if (!ctx.oneTimePin) {
+      showLogin(
+        req,
+        res,
+        403,
+        redirectUrl,
+        'Sign-in with an email address is turned off: use an identity provider.',
       );
-      // Refuse cross-site form posts (login CSRF) when the browser tells us the origin.
-      const origin = req.headers.origin;
-      if (
-        origin &&
-        origin !== 'null' &&
-        !allowedOrigins(req, ctx).includes(origin)
-      ) {
-        res.status(403).type('text').send('Cross-origin sign-in refused');
-        return;
-      }
-      if (!ctx.oneTimePin) {
-        showLogin(
-          req,
-          res,
-          403,
-          redirectUrl,
-          'Sign-in with an email address is turned off: use an identity provider.',
-        );
-        return;
-      }
-      const email =
-        typeof body.email === 'string' ? body.email.trim().toLowerCase() : '';
-      if (!isValidEmail(email)) {
-        showLogin(req, res, 400, redirectUrl, 'Enter a valid email address.');
-        return;
-      }
+      return;
+    }
+    const email =
+      typeof body.email === 'string' ? body.email.trim().toLowerCase() : '';
+    if (!isValidEmail(email)) {
+      showLogin(req, res, 400, redirectUrl, 'Enter a valid email address.');
+      return;
+    }
+    try {
       const { token, payload } = await signInUser(ctx, email, {
         ip: req.socket.remoteAddress ?? '',
       });
       noStore(res);
       res.setHeader(
         'Set-Cookie',
-        sessionSetCookie(ctx, token, payload.exp - payload.iat),
+        setCookie(ctx, COOKIE_NAME, token, payload.exp - payload.iat),
       );
       res.redirect(302, redirectUrl);
     } catch (error) {
@@ -137,30 +121,29 @@ export function createAccessRoutes(ctx: EmulatorContext): Router {
 
   router.get(
     '/cdn-cgi/access/certs',
-    countRequest(ctx, 'certsRequests'),
+    count('certsRequests'),
     applyFaults(ctx.faults, 'certs'),
     (_req, res) => {
-      res.setHeader('Cache-Control', 'no-store');
+      noStore(res);
       res.json(ctx.keys.certsDocument());
     },
   );
 
   router.get(
     '/cdn-cgi/access/get-identity',
-    countRequest(ctx, 'identityRequests'),
+    count('identityRequests'),
     applyFaults(ctx.faults, 'identity'),
     async (req, res) => {
       noStore(res);
       const token = sessionCookie(req);
-      if (!token) {
-        res.status(401).json({ err: 'no CF_Authorization cookie' });
-        return;
-      }
-      let payload;
-      try {
-        payload = await ctx.tokens.verify(token);
-      } catch {
-        res.status(401).json({ err: 'invalid or expired CF_Authorization' });
+      const payload = token
+        ? await ctx.tokens.verify(token).catch(() => undefined)
+        : undefined;
+      if (!token || !payload) {
+        const err = token
+          ? 'invalid or expired CF_Authorization'
+          : 'no CF_Authorization cookie';
+        res.status(401).json({ err });
         return;
       }
       if (!payload.email || !payload.identity_nonce) {
@@ -186,21 +169,10 @@ export function createAccessRoutes(ctx: EmulatorContext): Router {
 
   const logout: express.RequestHandler = (_req, res) => {
     noStore(res);
-    res.setHeader(
-      'Set-Cookie',
-      stringifySetCookie(COOKIE_NAME, '', {
-        httpOnly: true,
-        sameSite: 'lax',
-        path: '/',
-        secure: ctx.secureCookies,
-        maxAge: 0,
-        expires: new Date(0),
-      }),
-    );
+    res.setHeader('Set-Cookie', setCookie(ctx, COOKIE_NAME, '', 0));
     res.status(200).type('html').send(renderSignedOutPage());
   };
   router.get('/cdn-cgi/access/logout', logout);
   router.post('/cdn-cgi/access/logout', logout);
-
   return router;
 }

@@ -7,31 +7,23 @@ import express from 'express';
 import { createAccessRoutes } from './accessRoutes';
 import { createAdminRoutes } from './adminRoutes';
 import type { EmulatorContext } from './context';
-import {
-  type EdgeDecision,
-  type EdgeRules,
-  type Refusal,
-  decideEdge,
-  describeCaller,
-} from './edge';
+import { type EdgeDecision, type Refusal, decideEdge } from './edge';
 import { createOidcRoutes } from './oidcRoutes';
-import { type OriginHeaderOptions, applyOriginHeaders } from './originHeaders';
+import { applyOriginHeaders } from './originHeaders';
 import type { OriginProxy } from './proxy';
 
-function send(res: express.Response, refusal: Refusal) {
-  res.status(refusal.status).set(refusal.headers ?? {});
-  if (refusal.status === 302) {
+function send(res: express.Response, { status, headers, body }: Refusal) {
+  res.status(status).set(headers ?? {});
+  if (body === undefined) {
     res.end();
   } else {
-    res.type(refusal.contentType).send(refusal.body);
+    res.type(typeof body === 'string' ? 'text' : 'json').send(body);
   }
 }
 
 export function createEmulatorApp(
   ctx: EmulatorContext,
-  edge: EdgeRules,
   proxy: OriginProxy,
-  headers: OriginHeaderOptions,
 ): express.Express {
   const log = ctx.log;
   // Runs a router; what no route answers is a 404 (never passed on to the origins).
@@ -53,16 +45,16 @@ export function createEmulatorApp(
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  const callers = new WeakMap<http.IncomingMessage, EdgeDecision>();
+  const callers = new WeakMap<http.IncomingMessage, string>();
   if (log) {
     app.use((req, res, next) => {
       const start = Date.now();
       res.once('finish', () => {
         const path = (req.originalUrl ?? req.url).split('?')[0];
         log(
-          `${req.method} ${path} ${res.statusCode} ${
-            Date.now() - start
-          }ms ${describeCaller(callers.get(req))}`,
+          `${req.method} ${path} ${res.statusCode} ${Date.now() - start}ms ${
+            callers.get(req) ?? '-'
+          }`,
         );
       });
       next();
@@ -71,12 +63,12 @@ export function createEmulatorApp(
   app.use(async (req, res, next) => {
     let decision: EdgeDecision;
     try {
-      decision = await decideEdge(req, edge);
+      decision = await decideEdge(req, ctx);
     } catch (error) {
       next(error);
       return;
     }
-    callers.set(req, decision);
+    callers.set(req, decision.caller);
     switch (decision.kind) {
       case 'refused':
         send(res, decision.refusal);
@@ -88,7 +80,7 @@ export function createEmulatorApp(
         admin(req, res, next);
         return;
       default:
-        applyOriginHeaders(req, decision, headers);
+        applyOriginHeaders(req, decision, ctx);
         proxy(req, res, next);
     }
   });

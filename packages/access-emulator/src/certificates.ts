@@ -6,20 +6,10 @@
 // @peculiar/x509 resolves its algorithm encoders through tsyringe, which needs the Reflect metadata API.
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import {
-  KeyObject,
-  createHash,
-  createPublicKey,
-  randomBytes,
-  webcrypto,
-} from 'node:crypto';
+import { KeyObject, createHash, randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 
-const crypto = webcrypto as unknown as Crypto;
 const HOUR_MS = 60 * 60 * 1000;
-const DAY_MS = 24 * HOUR_MS;
-/** Not before one hour ago, so a client whose clock is a little behind accepts a fresh certificate. */
-const CLOCK_SKEW_MS = HOUR_MS;
 const RSA_SHA256 = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
 const ECDSA_P256 = { name: 'ECDSA', namedCurve: 'P-256' };
 const ECDSA_SHA256 = { name: 'ECDSA', hash: 'SHA-256' };
@@ -31,52 +21,25 @@ export const MAX_TLS_VALID_DAYS = 397;
 const DNS_NAME =
   /^(?=.{1,253}$)(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
 
+/** From an hour ago, so a client whose clock is a little behind accepts a fresh certificate. */
 function validity(validDays: number) {
   const now = Date.now();
   return {
-    notBefore: new Date(now - CLOCK_SKEW_MS),
-    notAfter: new Date(now + validDays * DAY_MS),
+    notBefore: new Date(now - HOUR_MS),
+    notAfter: new Date(now + validDays * 24 * HOUR_MS),
   };
 }
 
-async function toCryptoKeyPair(privateKey: KeyObject): Promise<CryptoKeyPair> {
-  return {
-    privateKey: await crypto.subtle.importKey(
-      'pkcs8',
-      privateKey.export({ type: 'pkcs8', format: 'der' }),
-      RSA_SHA256,
-      false,
-      ['sign'],
-    ),
-    publicKey: await crypto.subtle.importKey(
-      'spki',
-      createPublicKey(privateKey).export({ type: 'spki', format: 'der' }),
-      RSA_SHA256,
-      true,
-      ['verify'],
-    ),
-  };
-}
-
-/**
- * A self-signed certificate (PEM) for an RSA signing key, as Cloudflare serves beside each JWK in
- * `public_cert` / `public_certs`.
- */
-export async function createSigningKeyCertificatePem(options: {
-  privateKey: KeyObject;
-  commonName: string;
-  validDays?: number;
-}): Promise<string> {
-  const keys = await toCryptoKeyPair(options.privateKey);
-  const cert = await x509.X509CertificateGenerator.createSelfSigned(
-    {
-      name: [{ CN: [options.commonName] }],
-      keys,
-      signingAlgorithm: RSA_SHA256,
-      ...validity(options.validDays ?? 3650),
-    },
-    crypto,
-  );
+/** A self-signed certificate (PEM) for a signing key, as Cloudflare serves beside each JWK in the certs. */
+export async function createSigningKeyCertificatePem(
+  keys: CryptoKeyPair,
+): Promise<string> {
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    name: 'CN=Cloudflare Access Emulator',
+    keys,
+    signingAlgorithm: RSA_SHA256,
+    ...validity(3650),
+  });
   return `${cert.toString('pem')}\n`;
 }
 
@@ -121,98 +84,64 @@ function subjectAltNames(hosts: string[]): x509.JsonGeneralNames {
 }
 
 /**
- * Makes a CA for this run and a server certificate it signs for `hosts`. Clients trust the server by
- * trusting `caCertPem` (for Node: `NODE_EXTRA_CA_CERTS=<file>`). The CA's private key is dropped once the
- * server certificate is signed, so the CA can never sign anything else.
+ * Makes a CA for this call and a server certificate it signs for `hosts`; clients trust `caCertPem` (Node:
+ * `NODE_EXTRA_CA_CERTS=<file>`). The CA's private key is never kept, so the CA can sign nothing else.
  */
 export async function createTlsCertificates(
   options: TlsCertificateOptions = {},
 ): Promise<TlsCertificates> {
-  const hosts = options.hosts ?? DEFAULT_TLS_HOSTS;
-  const names = subjectAltNames(hosts);
+  const names = subjectAltNames(options.hosts ?? DEFAULT_TLS_HOSTS);
   const validDays = options.validDays ?? DEFAULT_TLS_VALID_DAYS;
   if (
-    !Number.isInteger(validDays) ||
-    validDays < 1 ||
-    validDays > MAX_TLS_VALID_DAYS
+    !(
+      Number.isInteger(validDays) &&
+      validDays >= 1 &&
+      validDays <= MAX_TLS_VALID_DAYS
+    )
   ) {
     throw new Error(
       `tls: validDays must be an integer from 1 to ${MAX_TLS_VALID_DAYS}, got ${validDays}`,
     );
   }
-  const dates = validity(validDays);
-  const caKeys = await crypto.subtle.generateKey(ECDSA_P256, false, [
-    'sign',
-    'verify',
-  ]);
-  const serverKeys = await crypto.subtle.generateKey(ECDSA_P256, true, [
-    'sign',
-    'verify',
-  ]);
-  const caName = `CN=Cloudflare Access Emulator CA ${randomBytes(4).toString(
-    'hex',
-  )}`;
-  const ca = await x509.X509CertificateGenerator.createSelfSigned(
-    {
-      name: caName,
-      keys: caKeys,
-      signingAlgorithm: ECDSA_SHA256,
-      ...dates,
-      extensions: [
-        new x509.BasicConstraintsExtension(true, 0, true),
-        new x509.KeyUsagesExtension(
-          x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
-          true,
-        ),
-        await x509.SubjectKeyIdentifierExtension.create(
-          caKeys.publicKey,
-          false,
-          crypto,
-        ),
-      ],
-    },
-    crypto,
-  );
-  const server = await x509.X509CertificateGenerator.create(
-    {
-      subject: [{ CN: [names[0].value] }],
-      issuer: ca.subject,
-      publicKey: serverKeys.publicKey,
-      signingKey: caKeys.privateKey,
-      signingAlgorithm: ECDSA_SHA256,
-      ...dates,
-      extensions: [
-        new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-        new x509.ExtendedKeyUsageExtension(
-          [x509.ExtendedKeyUsage.serverAuth],
-          false,
-        ),
-        new x509.SubjectAlternativeNameExtension(names, false),
-        await x509.SubjectKeyIdentifierExtension.create(
-          serverKeys.publicKey,
-          false,
-          crypto,
-        ),
-        await x509.AuthorityKeyIdentifierExtension.create(
-          caKeys.publicKey,
-          false,
-          crypto,
-        ),
-      ],
-    },
-    crypto,
-  );
-  const spki = KeyObject.from(serverKeys.publicKey).export({
-    type: 'spki',
-    format: 'der',
+  const usages: KeyUsage[] = ['sign', 'verify'];
+  const caKeys = await crypto.subtle.generateKey(ECDSA_P256, false, usages);
+  const keys = await crypto.subtle.generateKey(ECDSA_P256, true, usages);
+  const common = { signingAlgorithm: ECDSA_SHA256, ...validity(validDays) };
+  const ca = await x509.X509CertificateGenerator.createSelfSigned({
+    ...common,
+    name: `CN=Cloudflare Access Emulator CA ${randomBytes(4).toString('hex')}`,
+    keys: caKeys,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
+        true,
+      ),
+      await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
+    ],
   });
+  const server = await x509.X509CertificateGenerator.create({
+    ...common,
+    subject: [{ CN: [names[0].value] }],
+    issuer: ca.subject,
+    publicKey: keys.publicKey,
+    signingKey: caKeys.privateKey,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.SubjectAlternativeNameExtension(names),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
+    ],
+  });
+  const spki = await crypto.subtle.exportKey('spki', keys.publicKey);
   return {
     caCertPem: `${ca.toString('pem')}\n`,
     certPem: `${server.toString('pem')}\n`,
-    keyPem: KeyObject.from(serverKeys.privateKey)
+    keyPem: KeyObject.from(keys.privateKey)
       .export({ type: 'pkcs8', format: 'pem' })
       .toString(),
-    spkiSha256: createHash('sha256').update(spki).digest('base64'),
+    spkiSha256: createHash('sha256').update(Buffer.from(spki)).digest('base64'),
   };
 }

@@ -1,8 +1,8 @@
 /*
- * The cfaccess-emulator command line: parses options, starts the emulator,
- * prints where to go, and stops cleanly on SIGINT/SIGTERM.
+ * The cfaccess-emulator command line: parses the flags, starts the emulator, prints where to go, and
+ * stops cleanly on SIGINT/SIGTERM.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import {
   DEFAULT_AUD,
   DEFAULT_BACKEND_URL,
@@ -13,14 +13,9 @@ import {
   DEFAULT_SESSION_DURATION,
   DEFAULT_STATE_DIR,
 } from './defaults';
-import { collect, collectReplacing, integer } from './cliValues';
-import { durationSeconds } from './duration';
-import type { Faults } from './faults';
-import {
-  addIdentityProviderOptions,
-  describeIdentityProviders,
-  loginOptionsFromCli,
-} from './oidcCli';
+import { collect, duration, integer } from './cliValues';
+import { bannerLines } from './banner';
+import { addIdentityProviderOptions, loginOptionsFromCli } from './oidcCli';
 import { type AccessEmulatorOptions, startAccessEmulator } from './server';
 import {
   TLS_CERTIFICATES_COMMAND,
@@ -28,15 +23,6 @@ import {
   createTlsCertificatesProgram,
   tlsOptionsFromCli,
 } from './tlsCli';
-
-function duration(value: string) {
-  try {
-    durationSeconds(value, '--session-duration');
-  } catch (error: any) {
-    throw new InvalidArgumentError(error.message);
-  }
-  return value;
-}
 
 export function createProgram(): Command {
   const program = new Command('cfaccess-emulator')
@@ -67,7 +53,7 @@ export function createProgram(): Command {
     .option(
       '--backend-url <url>',
       'backend origin (paths /api/ and /.backstage/); repeat or comma-separate to balance several round-robin',
-      collectReplacing(DEFAULT_BACKEND_URL),
+      collect(DEFAULT_BACKEND_URL),
       DEFAULT_BACKEND_URL,
     )
     .option(
@@ -82,7 +68,7 @@ export function createProgram(): Command {
     .option(
       '--aud <tag>',
       `Application Audience tag; repeat or comma-separate for several (default: ${DEFAULT_AUD})`,
-      collect,
+      collect(),
     )
     .option(
       '--session-duration <duration>',
@@ -126,32 +112,9 @@ export function createProgram(): Command {
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
 
-export async function runCli(argv: string[] = process.argv): Promise<void> {
-  // `yarn workspace ... start -- --users x` passes the `--` through: drop it.
-  const args = argv.slice(2);
-  if (args[0] === '--') {
-    args.shift();
-  }
-  if (args[0] === TLS_CERTIFICATES_COMMAND) {
-    try {
-      await createTlsCertificatesProgram(out).parseAsync(args.slice(1), {
-        from: 'user',
-      });
-    } catch (error: any) {
-      process.stderr.write(`cfaccess-emulator: ${error.message}\n`);
-      process.exitCode = 1;
-    }
-    return;
-  }
+async function startFromCli(args: string[]) {
   const program = createProgram();
-  program.parse(args, { from: 'user' });
-  const opts = program.opts();
-  const faults: Faults = {
-    latencyMs: opts.latencyMs,
-    certsStatus: opts.certsStatus,
-    identityStatus: opts.identityStatus,
-    identityHangMs: opts.identityHangMs,
-  };
+  const opts = program.parse(args, { from: 'user' }).opts();
   const options: AccessEmulatorOptions = {
     port: opts.port,
     host: opts.host,
@@ -170,49 +133,19 @@ export async function runCli(argv: string[] = process.argv): Promise<void> {
       name => program.getOptionValueSource(name),
       message => program.error(`error: ${message}`),
     ),
-    faults,
+    faults: {
+      latencyMs: opts.latencyMs,
+      certsStatus: opts.certsStatus,
+      identityStatus: opts.identityStatus,
+      identityHangMs: opts.identityHangMs,
+    },
     log: opts.quiet
       ? undefined
       : line => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
+    tls: await tlsOptionsFromCli(opts),
   };
-
-  let emulator;
-  try {
-    options.tls = await tlsOptionsFromCli(opts);
-    emulator = await startAccessEmulator(options);
-  } catch (error: any) {
-    process.stderr.write(`cfaccess-emulator: ${error.message}\n`);
-    process.exitCode = 1;
-    return;
-  }
-  out(`Cloudflare Access emulator listening on ${emulator.listenUrl}`);
-  out(`  URL:      ${emulator.url}`);
-  out(`  Login:    ${emulator.loginUrl}`);
-  out(`  Certs:    ${emulator.certsUrl}`);
-  out(`  Issuer:   ${emulator.issuer}`);
-  out(`  AUD:      ${emulator.audience.join(', ')}`);
-  out(
-    `  Frontend: ${options.frontendUrl}   Backend: ${[options.backendUrl]
-      .flat()
-      .join(', ')}`,
-  );
-  if (emulator.users.length > 0) {
-    out('  Users:');
-    for (const user of emulator.users) {
-      const groups = (user.groups ?? [])
-        .map(g => (typeof g === 'string' ? g : g.name))
-        .join(', ');
-      out(
-        `    ${user.email}${user.name ? ` (${user.name})` : ''}${
-          groups ? ` [${groups}]` : ''
-        }`,
-      );
-    }
-  } else {
-    out('  Users:    none listed (--users <file>); any email can sign in');
-  }
-  describeIdentityProviders(emulator).forEach(line => out(line));
-  out();
+  const emulator = await startAccessEmulator(options);
+  bannerLines(emulator, options).forEach(line => out(line));
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -228,4 +161,21 @@ export async function runCli(argv: string[] = process.argv): Promise<void> {
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+export async function runCli(argv: string[] = process.argv): Promise<void> {
+  // `yarn workspace ... start -- --users x` passes the `--` through: drop it.
+  const args = argv.slice(argv[2] === '--' ? 3 : 2);
+  try {
+    if (args[0] === TLS_CERTIFICATES_COMMAND) {
+      await createTlsCertificatesProgram(out).parseAsync(args.slice(1), {
+        from: 'user',
+      });
+    } else {
+      await startFromCli(args);
+    }
+  } catch (error: any) {
+    process.stderr.write(`cfaccess-emulator: ${error.message}\n`);
+    process.exitCode = 1;
+  }
 }

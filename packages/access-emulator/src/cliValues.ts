@@ -2,6 +2,7 @@
  * Parsers for command-line values shared by the emulator's commands.
  */
 import { InvalidArgumentError } from 'commander';
+import { durationSeconds } from './duration';
 import { splitList } from './options';
 
 export function integer(min: number, max: number) {
@@ -16,13 +17,20 @@ export function integer(min: number, max: number) {
   };
 }
 
-/** A repeatable, comma-separated flag. */
-export function collect(value: string, previous: string[] | undefined) {
-  return [...(previous ?? []), ...splitList(value)];
+/** A repeatable, comma-separated flag whose first occurrence replaces the default `fallback`. */
+export function collect(fallback?: unknown) {
+  return (value: string, previous: unknown) => [
+    ...(previous === fallback ? [] : (previous as string[])),
+    ...splitList(value),
+  ];
 }
 
-/** Like collect, but the first occurrence replaces the default `fallback` instead of adding to it. */
-export function collectReplacing(fallback: unknown) {
-  return (value: string, previous: unknown) =>
-    collect(value, previous === fallback ? undefined : (previous as string[]));
+/** A duration as `--session-duration` takes it, checked but kept as written. */
+export function duration(value: string) {
+  try {
+    durationSeconds(value, '--session-duration');
+  } catch (error: any) {
+    throw new InvalidArgumentError(error.message);
+  }
+  return value;
 }

@@ -2,7 +2,7 @@
  * The shared state every route of one emulator instance works with.
  */
 import { stringifySetCookie } from 'cookie';
-import { COOKIE_NAME } from './defaults';
+import type { EdgeRules } from './edge';
 import type { FaultState } from './faults';
 import {
   buildIdentity,
@@ -13,19 +13,14 @@ import type { KeyStore } from './keys';
 import type { OidcLoginProvider } from './oidcClient';
 import type { PendingLogins } from './pendingLogins';
 import type { RequestStats } from './stats';
-import type { TokenIssuer } from './tokens';
-import type { EmulatorGroup, EmulatorUser, ServiceTokenConfig } from './users';
+import type { EmulatorGroup, EmulatorUser } from './users';
 
-export interface EmulatorContext {
+export interface EmulatorContext extends EdgeRules {
   keys: KeyStore;
-  tokens: TokenIssuer;
   identities: IdentityStore;
   faults: FaultState;
   stats: RequestStats;
   users: EmulatorUser[];
-  serviceTokens: ServiceTokenConfig[];
-  /** The emulator's public origin, e.g. `http://localhost:7000`. */
-  publicOrigin: string;
   /** Whether cookies get the Secure attribute (public URL is https). */
   secureCookies: boolean;
   accountId: string;
@@ -51,12 +46,8 @@ export interface ExternalIdentity {
   custom?: Record<string, unknown>;
 }
 
-export function findUser(
-  ctx: EmulatorContext,
-  email: string,
-): EmulatorUser | undefined {
-  const wanted = email.trim().toLowerCase();
-  return ctx.users.find(u => u.email === wanted);
+export function findUser(ctx: EmulatorContext, email: string) {
+  return ctx.users.find(u => u.email === email.trim().toLowerCase());
 }
 
 /**
@@ -79,7 +70,7 @@ export async function signInUser(
   const external = options.identity;
   const minted = await ctx.tokens.mintUserToken(
     { email, country, custom: external?.custom },
-    { expiresInSeconds: options.expiresInSeconds },
+    options.expiresInSeconds,
   );
   ctx.identities.set(
     minted.payload.identity_nonce!,
@@ -99,17 +90,20 @@ export async function signInUser(
   return minted;
 }
 
-/** The `Set-Cookie` value for an Access session (`CF_Authorization`). */
-export function sessionSetCookie(
+/** A `Set-Cookie` value (HttpOnly, SameSite=Lax, Secure for an https public URL); max age 0 clears it. */
+export function setCookie(
   ctx: EmulatorContext,
-  token: string,
-  maxAgeSeconds: number,
+  name: string,
+  value: string,
+  maxAge: number,
+  path = '/',
 ): string {
-  return stringifySetCookie(COOKIE_NAME, token, {
+  return stringifySetCookie(name, value, {
     httpOnly: true,
     sameSite: 'lax',
-    path: '/',
+    path,
     secure: ctx.secureCookies,
-    maxAge: maxAgeSeconds,
+    maxAge,
+    ...(maxAge === 0 ? { expires: new Date(0) } : {}),
   });
 }

@@ -9,6 +9,7 @@ export type DurationInput = string | number | HumanDuration;
 
 /** Whole seconds (at least one) from a duration; throws an Error naming `field` otherwise. */
 export function durationSeconds(value: DurationInput, field: string): number {
+  const invalid = `${field}: invalid duration ${JSON.stringify(value)}`;
   let milliseconds: number;
   if (
     typeof value === 'number' ||
@@ -24,18 +25,12 @@ export function durationSeconds(value: DurationInput, field: string): number {
       );
     } catch (error: any) {
       throw new Error(
-        `${field}: invalid duration ${JSON.stringify(value)} (${
-          error.message
-        }); use seconds, a number with a unit (90s, 30m, 24h, 7d), ISO 8601 (PT24H) or { hours: 24 }`,
+        `${invalid} (${error.message}); use seconds, a number with a unit (90s, 30m, 24h, 7d), ISO 8601 (PT24H) or { hours: 24 }`,
       );
     }
   }
   if (!Number.isFinite(milliseconds) || milliseconds < 1000) {
-    throw new Error(
-      `${field}: invalid duration ${JSON.stringify(
-        value,
-      )}: must be at least one second`,
-    );
+    throw new Error(`${invalid}: must be at least one second`);
   }
   return Math.floor(milliseconds / 1000);
 }

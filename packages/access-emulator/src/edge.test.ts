@@ -95,6 +95,54 @@ describe('the edge', () => {
       expect(backend.requests).toHaveLength(0);
     });
 
+    const malformed = [
+      'localhost:99999',
+      'localhost:65536',
+      '127.0.0.1:100000',
+      '[::1]:99999',
+      '[:::::]',
+      '[::1',
+      'localhost:',
+      'localhost:7000:7000',
+      'local host',
+    ];
+
+    it.each(malformed)(
+      'refuses a malformed Host %p with 421 and the reason, never a 500',
+      async host => {
+        for (const req of [
+          request(emulator.listenUrl).get('/cdn-cgi/access/login'),
+          request(emulator.listenUrl)
+            .post('/cdn-cgi/access/login')
+            .set('Origin', emulator.url)
+            .type('form')
+            .send({ email: 'alice@example.com', redirect_url: '/' }),
+          request(emulator.listenUrl).get('/cdn-cgi/access/oidc/x/login'),
+          request(emulator.listenUrl)
+            .get('/api/catalog')
+            .set('Cookie', `CF_Authorization=${token}`),
+        ]) {
+          const res = await req.set('Host', host);
+          expect(res.status).toBe(421);
+          expect(res.text).toContain('answers only for localhost:');
+          expect(res.headers['set-cookie']).toBeUndefined();
+        }
+        expect(backend.requests).toHaveLength(0);
+      },
+    );
+
+    it.each(malformed)(
+      'refuses an upgrade with a malformed Host %p',
+      async host => {
+        const res = await requestUpgrade(
+          new URL('/api/events', emulator.listenUrl),
+          { Host: host, Cookie: `CF_Authorization=${token}` },
+        );
+        expect(res.status).toBe(421);
+        expect(backend.requests).toHaveLength(0);
+      },
+    );
+
     it('refuses an upgrade with a foreign Host', async () => {
       const res = await requestUpgrade(
         new URL('/api/events', emulator.listenUrl),

@@ -1,58 +1,45 @@
 /*
- * Fault injection for tests: latency and error statuses on the certs and
- * get-identity endpoints, plus a hang for get-identity.
+ * Fault injection for tests: latency and error statuses on the certs and get-identity endpoints, plus a
+ * hang for get-identity.
  */
 import type { RequestHandler } from 'express';
+import { z } from 'zod';
+import { parseWithSchema, strictObject } from './schemas';
 
-export interface Faults {
-  /** Delay before answering certs and get-identity, in milliseconds. */
-  latencyMs?: number;
-  /** Status code certs answers with instead of the keys. */
-  certsStatus?: number;
-  /** Status code get-identity answers with instead of the identity. */
-  identityStatus?: number;
-  /** Extra delay for get-identity only, in milliseconds (simulates a hang). */
-  identityHangMs?: number;
+function integer(min: number, max: number) {
+  const range = `must be an integer from ${min} to ${max}`;
+  return z
+    .number({ invalid_type_error: range })
+    .int(range)
+    .min(min, range)
+    .max(max, range)
+    .nullish()
+    .transform(v => v ?? undefined);
 }
 
-const FIELDS = [
-  'latencyMs',
-  'certsStatus',
-  'identityStatus',
-  'identityHangMs',
-] as const;
 const MAX_DELAY_MS = 10 * 60 * 1000;
+const faultsSchema = strictObject(
+  {
+    /** Delay before answering certs and get-identity, in milliseconds. */
+    latencyMs: integer(0, MAX_DELAY_MS),
+    /** Status code certs answers with instead of the keys. */
+    certsStatus: integer(200, 599),
+    /** Status code get-identity answers with instead of the identity. */
+    identityStatus: integer(200, 599),
+    /** Extra delay for get-identity only, in milliseconds (simulates a hang). */
+    identityHangMs: integer(0, MAX_DELAY_MS),
+  },
+  'must be a JSON object',
+);
 
-/** Validates a faults object (e.g. a JSON body); throws with a clear message. */
+export type Faults = z.output<typeof faultsSchema>;
+
+/** Validates a faults object (e.g. a JSON body); throws an Error naming the field. */
 export function validateFaults(value: unknown): Faults {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new Error('faults must be a JSON object');
-  }
-  const input = value as Record<string, unknown>;
-  const faults: Faults = {};
-  for (const key of Object.keys(input)) {
-    if (!(FIELDS as readonly string[]).includes(key)) {
-      throw new Error(`unknown fault "${key}" (allowed: ${FIELDS.join(', ')})`);
-    }
-  }
-  for (const key of FIELDS) {
-    const v = input[key];
-    if (v === undefined || v === null) {
-      continue;
-    }
-    if (typeof v !== 'number' || !Number.isInteger(v)) {
-      throw new Error(`${key} must be an integer`);
-    }
-    if (key.endsWith('Status')) {
-      if (v < 200 || v > 599) {
-        throw new Error(`${key} must be an HTTP status between 200 and 599`);
-      }
-    } else if (v < 0 || v > MAX_DELAY_MS) {
-      throw new Error(`${key} must be between 0 and ${MAX_DELAY_MS}`);
-    }
-    faults[key] = v;
-  }
-  return faults;
+  const faults = parseWithSchema(faultsSchema, value, 'faults');
+  return Object.fromEntries(
+    Object.entries(faults).filter(([, v]) => v !== undefined),
+  );
 }
 
 export class FaultState {

@@ -11,7 +11,11 @@ const HOST_HEADER = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$/i;
 /** The hostname of a `Host` header (IPv6 without brackets), or undefined for a malformed one. */
 export function hostnameOf(host: string | undefined): string | undefined {
   const match = host ? HOST_HEADER.exec(host.trim()) : null;
-  return match?.[1].toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  // The URL parser refuses what the pattern lets through: ports above 65535, IPv6 such as `[:::::]`.
+  if (!match || !URL.canParse(`http://${match[0]}`)) {
+    return undefined;
+  }
+  return match[1].toLowerCase().replace(/^\[(.*)\]$/, '$1');
 }
 
 /** `localhost`, `*.localhost` (browsers resolve those to loopback themselves), 127.0.0.0/8 and ::1. */

@@ -47,10 +47,8 @@ export async function listenClosable(
     socket.once('close', () => sockets.delete(socket));
   });
   await new Promise<void>((resolve, reject) => {
-    const onError = (error: Error) => reject(error);
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
+    server.once('error', reject).listen(port, host, () => {
+      server.off('error', reject);
       resolve();
     });
   });

@@ -1,6 +1,5 @@
 /*
- * Identities as Access saw them at login, kept server-side by identity_nonce
- * and served by /cdn-cgi/access/get-identity.
+ * Identities as Access saw them at login, kept by identity_nonce and served by get-identity.
  */
 import { stableUuid, subjectForEmail } from './tokens';
 import type { EmulatorGroup, EmulatorUser } from './users';
@@ -37,10 +36,7 @@ export interface AccessIdentity {
 }
 
 /** `idp` in get-identity: which identity provider the person signed in with. */
-export interface IdentityProviderRef {
-  id: string;
-  type: string;
-}
+export type IdentityProviderRef = AccessIdentity['idp'];
 
 /** The built-in login (the user list / email form), shown as Access's One-time PIN provider. */
 export const EMULATOR_IDP: IdentityProviderRef = {
@@ -113,10 +109,7 @@ export class IdentityStore {
   set(nonce: string, identity: AccessIdentity) {
     this.#byNonce.set(nonce, identity);
     if (this.#byNonce.size > MAX_IDENTITIES) {
-      const oldest = this.#byNonce.keys().next().value;
-      if (oldest !== undefined) {
-        this.#byNonce.delete(oldest);
-      }
+      this.#byNonce.delete(this.#byNonce.keys().next().value as string);
     }
   }
 

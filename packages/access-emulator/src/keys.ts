@@ -1,26 +1,28 @@
 /*
- * The signing keystore: a current and a previous RSA key, rotation on demand,
- * and persistence as private JWK files (mode 0600) in a state directory so a
- * restart keeps issued sessions valid.
+ * The signing keys: a current and a previous RSA key, rotation on demand, and persistence as private JWK
+ * files (mode 0600) in a state directory, so a restart keeps issued sessions valid.
  */
-import {
-  KeyObject,
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  randomBytes,
-} from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { createLocalJWKSet, type JWK, type JWTVerifyGetKey } from 'jose';
+import {
+  type JWK,
+  type JWTVerifyGetKey,
+  createLocalJWKSet,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+} from 'jose';
 import { createSigningKeyCertificatePem } from './certificates';
 
-export interface SigningKey {
+interface SigningKey {
   kid: string;
-  privateKey: KeyObject;
-  /** Public JWK as served in /cdn-cgi/access/certs. */
+  privateKey: CryptoKey;
+  /** As stored in the state directory. */
+  privateJwk: JWK;
+  /** As served in /cdn-cgi/access/certs. */
   publicJwk: JWK;
-  /** Self-signed X.509 certificate for the key, PEM encoded. */
+  /** Self-signed X.509 certificate of the key, PEM. */
   certPem: string;
 }
 
@@ -32,57 +34,35 @@ export interface CertsDocument {
 
 const CURRENT_FILE = 'current.jwk.json';
 const PREVIOUS_FILE = 'previous.jwk.json';
-const CERT_COMMON_NAME = 'Cloudflare Access Emulator';
 
-async function fromPrivateJwk(jwk: JWK, source: string): Promise<SigningKey> {
-  if (jwk.kty !== 'RSA' || !jwk.d || !jwk.n || !jwk.e) {
+async function signingKey(jwk: JWK, source: string): Promise<SigningKey> {
+  const { kid, kty, n, e, d } = jwk;
+  if (kty !== 'RSA' || !d || !n || !e) {
     throw new Error(`${source}: not a private RSA JWK`);
   }
-  if (typeof jwk.kid !== 'string' || !jwk.kid) {
+  if (typeof kid !== 'string' || !kid) {
     throw new Error(`${source}: the JWK has no kid`);
   }
-  const privateKey = createPrivateKey({ key: jwk as any, format: 'jwk' });
-  const exported = createPublicKey(privateKey).export({ format: 'jwk' });
-  const publicJwk: JWK = {
-    kid: jwk.kid,
-    kty: 'RSA',
-    alg: 'RS256',
-    use: 'sig',
-    e: exported.e as string,
-    n: exported.n as string,
-  };
+  const publicJwk: JWK = { kid, kty, alg: 'RS256', use: 'sig', e, n };
+  const privateKey = (await importJWK(jwk, 'RS256')) as CryptoKey;
+  const publicKey = (await importJWK(publicJwk, 'RS256')) as CryptoKey;
   return {
-    kid: jwk.kid,
+    kid,
     privateKey,
+    privateJwk: { ...jwk, alg: 'RS256', use: 'sig' },
     publicJwk,
-    certPem: await createSigningKeyCertificatePem({
-      privateKey,
-      commonName: CERT_COMMON_NAME,
-    }),
+    certPem: await createSigningKeyCertificatePem({ privateKey, publicKey }),
   };
 }
 
-function generatePrivateJwk(): JWK {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const jwk = privateKey.export({ format: 'jwk' }) as JWK;
-  return {
-    ...jwk,
-    kid: randomBytes(32).toString('hex'),
-    alg: 'RS256',
-    use: 'sig',
-  };
+async function generateSigningKey(): Promise<SigningKey> {
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const jwk = await exportJWK(privateKey);
+  return signingKey({ ...jwk, kid: randomBytes(32).toString('hex') }, 'new');
 }
 
-function toPrivateJwk(key: SigningKey): JWK {
-  return {
-    ...(key.privateKey.export({ format: 'jwk' }) as JWK),
-    kid: key.kid,
-    alg: 'RS256',
-    use: 'sig',
-  };
-}
-
-async function readJwk(file: string): Promise<JWK | undefined> {
+/** The key in `file`, or undefined when there is no such file. */
+async function readKey(file: string): Promise<SigningKey | undefined> {
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
@@ -92,84 +72,57 @@ async function readJwk(file: string): Promise<JWK | undefined> {
     }
     throw error;
   }
+  await fs.chmod(file, 0o600);
   try {
-    return JSON.parse(text) as JWK;
+    return await signingKey(JSON.parse(text), file);
   } catch (error: any) {
-    throw new Error(`${file}: not valid JSON (${error.message})`);
+    throw error instanceof SyntaxError
+      ? new Error(`${file}: not valid JSON (${error.message})`)
+      : error;
   }
 }
 
-async function writeJwk(file: string, jwk: JWK): Promise<void> {
+async function writeKey(file: string, key: SigningKey): Promise<void> {
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  await fs.writeFile(tmp, `${JSON.stringify(jwk, null, 2)}\n`, {
-    mode: 0o600,
-  });
+  const text = `${JSON.stringify(key.privateJwk, null, 2)}\n`;
+  await fs.writeFile(tmp, text, { mode: 0o600 });
   await fs.chmod(tmp, 0o600);
   await fs.rename(tmp, file);
 }
 
 export class KeyStore {
-  #current: SigningKey;
-  #previous: SigningKey | undefined;
-  #jwks: JWTVerifyGetKey;
-  readonly #stateDir: string | undefined;
+  #jwks!: JWTVerifyGetKey;
 
-  /**
-   * Opens the keystore. With a state directory, keys are loaded from it (or
-   * generated and written to it); without one they live in memory only.
-   */
+  /** Keys from the state directory (written there when new), or in memory only without one. */
   static async open(options: { stateDir?: string } = {}): Promise<KeyStore> {
-    const stateDir = options.stateDir
-      ? path.resolve(options.stateDir)
-      : undefined;
-    if (!stateDir) {
-      return new KeyStore(
-        await fromPrivateJwk(generatePrivateJwk(), 'generated key'),
-        undefined,
-        undefined,
-      );
+    if (!options.stateDir) {
+      return new KeyStore(await generateSigningKey());
     }
-    await fs.mkdir(stateDir, { recursive: true, mode: 0o700 });
-    const currentFile = path.join(stateDir, CURRENT_FILE);
-    const previousFile = path.join(stateDir, PREVIOUS_FILE);
-    let currentJwk = await readJwk(currentFile);
-    if (!currentJwk) {
-      currentJwk = generatePrivateJwk();
-      await writeJwk(currentFile, currentJwk);
-    } else {
-      await fs.chmod(currentFile, 0o600);
+    const dir = path.resolve(options.stateDir);
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    let current = await readKey(path.join(dir, CURRENT_FILE));
+    if (!current) {
+      current = await generateSigningKey();
+      await writeKey(path.join(dir, CURRENT_FILE), current);
     }
-    const previousJwk = await readJwk(previousFile);
-    const current = await fromPrivateJwk(currentJwk, currentFile);
-    const previous =
-      previousJwk && previousJwk.kid !== current.kid
-        ? await fromPrivateJwk(previousJwk, previousFile)
-        : undefined;
-    return new KeyStore(current, previous, stateDir);
+    const previous = await readKey(path.join(dir, PREVIOUS_FILE));
+    return new KeyStore(
+      current,
+      previous?.kid === current.kid ? undefined : previous,
+      dir,
+    );
   }
 
   private constructor(
-    current: SigningKey,
-    previous: SigningKey | undefined,
-    stateDir: string | undefined,
+    private currentKey: SigningKey,
+    private previousKey?: SigningKey,
+    private readonly stateDir?: string,
   ) {
-    this.#current = current;
-    this.#previous = previous;
-    this.#stateDir = stateDir;
-    this.#jwks = this.#buildJwks();
+    this.#update();
   }
 
   get current(): SigningKey {
-    return this.#current;
-  }
-
-  get previous(): SigningKey | undefined {
-    return this.#previous;
-  }
-
-  /** The keys that verify tokens: the current one first, then the previous one. */
-  get keys(): SigningKey[] {
-    return this.#previous ? [this.#current, this.#previous] : [this.#current];
+    return this.currentKey;
   }
 
   /** A jose key resolver over the public keys, as a consumer of the certs would build. */
@@ -179,34 +132,30 @@ export class KeyStore {
 
   /** Makes a new current key; the old current key becomes the previous one. */
   async rotate(): Promise<{ kid: string; previousKid: string }> {
-    const next = await fromPrivateJwk(generatePrivateJwk(), 'generated key');
-    const old = this.#current;
-    if (this.#stateDir) {
-      await writeJwk(
-        path.join(this.#stateDir, PREVIOUS_FILE),
-        toPrivateJwk(old),
-      );
-      await writeJwk(
-        path.join(this.#stateDir, CURRENT_FILE),
-        toPrivateJwk(next),
-      );
+    const next = await generateSigningKey();
+    if (this.stateDir) {
+      await writeKey(path.join(this.stateDir, PREVIOUS_FILE), this.currentKey);
+      await writeKey(path.join(this.stateDir, CURRENT_FILE), next);
     }
-    this.#previous = old;
-    this.#current = next;
-    this.#jwks = this.#buildJwks();
-    return { kid: next.kid, previousKid: old.kid };
+    this.previousKey = this.currentKey;
+    this.currentKey = next;
+    this.#update();
+    return { kid: next.kid, previousKid: this.previousKey.kid };
   }
 
-  /** The body of /cdn-cgi/access/certs, in Cloudflare's shape. */
+  /** The body of /cdn-cgi/access/certs, in Cloudflare's shape: the current key first. */
   certsDocument(): CertsDocument {
+    const keys = [this.currentKey, this.previousKey].filter(
+      k => k !== undefined,
+    );
     return {
-      keys: this.keys.map(k => ({ ...k.publicJwk })),
-      public_cert: { kid: this.#current.kid, cert: this.#current.certPem },
-      public_certs: this.keys.map(k => ({ kid: k.kid, cert: k.certPem })),
+      keys: keys.map(k => ({ ...k.publicJwk })),
+      public_cert: { kid: this.currentKey.kid, cert: this.currentKey.certPem },
+      public_certs: keys.map(k => ({ kid: k.kid, cert: k.certPem })),
     };
   }
 
-  #buildJwks(): JWTVerifyGetKey {
-    return createLocalJWKSet({ keys: this.keys.map(k => k.publicJwk) });
+  #update() {
+    this.#jwks = createLocalJWKSet({ keys: this.certsDocument().keys });
   }
 }

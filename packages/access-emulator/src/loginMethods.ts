@@ -4,7 +4,6 @@
  */
 import {
   type IdentityProvidersConfig,
-  type OidcProviderConfig,
   type OidcProviderInput,
   OIDC_CALLBACK_PATH,
   checkUniqueProviderIds,
@@ -26,12 +25,6 @@ export interface LoginMethodOptions {
   instantAuth?: boolean;
 }
 
-export interface LoginMethods {
-  providers: OidcProviderConfig[];
-  oneTimePin: boolean;
-  instantAuth: boolean;
-}
-
 /** What the CLI and API report about a configured provider (no secret). */
 export interface IdentityProviderSummary {
   id: string;
@@ -51,7 +44,7 @@ export interface IdentityProviderSummary {
 export async function resolveLoginMethods(
   options: LoginMethodOptions,
   env: NodeJS.ProcessEnv = process.env,
-): Promise<LoginMethods> {
+) {
   const file: IdentityProvidersConfig = options.identityProvidersFile
     ? await loadIdentityProvidersFile(options.identityProvidersFile, env)
     : { identityProviders: [] };
@@ -70,12 +63,10 @@ export async function resolveLoginMethods(
   return { providers, oneTimePin, instantAuth };
 }
 
+type LoginMethods = Awaited<ReturnType<typeof resolveLoginMethods>>;
+
 /** The context fields for the login methods, once the public origin is known. */
-export function loginContext(
-  methods: LoginMethods,
-  publicOrigin: string,
-  log?: (line: string) => void,
-) {
+export function loginContext(methods: LoginMethods, publicOrigin: string) {
   const redirectUri = `${publicOrigin}${OIDC_CALLBACK_PATH}`;
   return {
     identityProviders: new Map(
@@ -84,7 +75,6 @@ export function loginContext(
     pendingLogins: new PendingLogins(),
     oneTimePin: methods.oneTimePin,
     instantAuth: methods.instantAuth,
-    log,
   };
 }
 

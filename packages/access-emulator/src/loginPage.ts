@@ -1,7 +1,6 @@
 /*
- * The HTML pages: login (identity providers, demo users + free-form email), signed out, and login errors.
- * Self-contained: inline CSS, no scripts, no external assets; every
- * user-provided string is escaped.
+ * The HTML pages: login (identity providers, demo users, free-form email), signed out, and login errors.
+ * Self-contained (inline CSS, no scripts or external assets); every user-provided string is escaped.
  */
 import type { EmulatorUser } from './users';
 
@@ -31,11 +30,14 @@ background:#fff4e5;color:#a35200;border-radius:4px;padding:2px 6px;margin-bottom
 form{margin:0}
 ul{list-style:none;margin:0 0 20px;padding:0}
 li+li{margin-top:8px}
-button.user{width:100%;text-align:left;border:1px solid #d9dce1;background:#fff;border-radius:8px;
+button.user,button.idp{width:100%;text-align:left;border:1px solid #d9dce1;background:#fff;border-radius:8px;
 padding:10px 14px;cursor:pointer;font:inherit;color:inherit}
-button.user:hover,button.user:focus{border-color:#f38020;outline:none;box-shadow:0 0 0 3px rgba(243,128,32,.2)}
+button.idp{padding:11px 14px;font-weight:600;text-align:center}
+button.user:hover,button.user:focus,button.idp:hover,button.idp:focus{border-color:#f38020;outline:none;
+box-shadow:0 0 0 3px rgba(243,128,32,.2)}
 .name{display:block;font-weight:600}
-.email{display:block;color:#5b616e;font-size:.85rem}
+.email,.idp-type{display:block;color:#5b616e;font-size:.85rem}
+.idp-type{font-weight:400;font-size:.75rem}
 .groups{display:block;margin-top:4px;font-size:.75rem;color:#3d4350}
 .groups span{display:inline-block;background:#eef0f3;border-radius:3px;padding:1px 6px;margin:2px 4px 0 0}
 label{display:block;font-size:.85rem;font-weight:600;margin-bottom:6px}
@@ -45,11 +47,6 @@ button.primary{border:0;background:#f38020;color:#fff;font-weight:600;border-rad
 .error{background:#fdecea;color:#8a1c12;border-radius:6px;padding:8px 10px;margin-bottom:16px;font-size:.9rem}
 .divider{border-top:1px solid #eceef1;margin:20px 0 16px}
 a{color:#c15f00}
-button.idp{width:100%;border:1px solid #d9dce1;background:#fff;border-radius:8px;padding:11px 14px;cursor:pointer;
-font:inherit;font-weight:600;color:inherit;text-align:center}
-button.idp:hover,button.idp:focus{border-color:#f38020;outline:none;box-shadow:0 0 0 3px rgba(243,128,32,.2)}
-.idp-type{display:block;font-weight:400;color:#5b616e;font-size:.75rem}
-p.detail{color:#3d4350;font-size:.9rem;overflow-wrap:anywhere}
 `;
 
 function page(title: string, body: string): string {
@@ -58,12 +55,13 @@ function page(title: string, body: string): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>${escapeHtml(title)}</title>
+<meta name="referrer" content="same-origin">
+<title>${escapeHtml(title)} · Cloudflare Access emulator</title>
 <style>${STYLE}</style>
 </head>
 <body>
 <main>
+<div class="badge">Cloudflare Access emulator</div>
 ${body}
 </main>
 </body>
@@ -71,14 +69,32 @@ ${body}
 `;
 }
 
-function groupName(group: NonNullable<EmulatorUser['groups']>[number]) {
-  return typeof group === 'string' ? group : group.name;
+const hidden = (name: string, value: string) =>
+  `<input type="hidden" name="${name}" value="${escapeHtml(value)}">`;
+
+function providerButton(p: { id: string; name: string }, redirectUrl: string) {
+  return `<li><form method="get" action="/cdn-cgi/access/oidc/${encodeURIComponent(
+    p.id,
+  )}/login">
+${hidden('redirect_url', redirectUrl)}
+<button class="idp" type="submit">Sign in with ${escapeHtml(p.name)}
+<span class="idp-type">OpenID Connect</span></button>
+</form></li>`;
 }
 
-/** An identity provider button on the login page. */
-export interface LoginPageProvider {
-  id: string;
-  name: string;
+function userButton(user: EmulatorUser, redirectUrl: string) {
+  const groups = (user.groups ?? [])
+    .map(g => `<span>${escapeHtml(typeof g === 'string' ? g : g.name)}</span>`)
+    .join('');
+  return `<li><form method="post" action="/cdn-cgi/access/login">
+${hidden('email', user.email)}
+${hidden('redirect_url', redirectUrl)}
+<button class="user" type="submit">
+<span class="name">${escapeHtml(user.name ?? user.email)}</span>
+<span class="email">${escapeHtml(user.email)}</span>
+${groups ? `<span class="groups">${groups}</span>` : ''}
+</button>
+</form></li>`;
 }
 
 export function renderLoginPage(options: {
@@ -87,72 +103,45 @@ export function renderLoginPage(options: {
   error?: string;
   hostname?: string;
   /** OpenID Connect providers, one button each. */
-  providers?: LoginPageProvider[];
+  providers?: Array<{ id: string; name: string }>;
   /** Show the user list and email form (default true). */
   oneTimePin?: boolean;
 }): string {
-  const redirect = escapeHtml(options.redirectUrl);
-  const oneTimePin = options.oneTimePin ?? true;
-  const providers = (options.providers ?? [])
-    .map(
-      p => `<li><form method="get" action="/cdn-cgi/access/oidc/${encodeURIComponent(
-        p.id,
-      )}/login">
-<input type="hidden" name="redirect_url" value="${redirect}">
-<button class="idp" type="submit">Sign in with ${escapeHtml(p.name)}
-<span class="idp-type">OpenID Connect</span></button>
-</form></li>`,
-    )
-    .join('\n');
-  const users = options.users
-    .map(user => {
-      const groups = (user.groups ?? [])
-        .map(g => `<span>${escapeHtml(groupName(g))}</span>`)
-        .join('');
-      return `<li><form method="post" action="/cdn-cgi/access/login">
-<input type="hidden" name="email" value="${escapeHtml(user.email)}">
-<input type="hidden" name="redirect_url" value="${redirect}">
-<button class="user" type="submit">
-<span class="name">${escapeHtml(user.name ?? user.email)}</span>
-<span class="email">${escapeHtml(user.email)}</span>
-${groups ? `<span class="groups">${groups}</span>` : ''}
-</button>
-</form></li>`;
-    })
-    .join('\n');
-  const body = `<div class="badge">Cloudflare Access emulator</div>
-<h1>Sign in${options.hostname ? ` to ${escapeHtml(options.hostname)}` : ''}</h1>
-<p class="sub">Local development stand-in. ${
-    oneTimePin
-      ? `${
-          providers ? 'Sign in with an identity provider, pick' : 'Pick'
-        } a user or enter any email address.`
-      : 'Sign in with an identity provider.'
-  }</p>
-${
-  options.error
-    ? `<div class="error" role="alert">${escapeHtml(options.error)}</div>`
-    : ''
-}
-${
-  providers
-    ? `<ul>${providers}</ul>${oneTimePin ? '<div class="divider"></div>' : ''}`
-    : ''
-}
-${
-  oneTimePin
-    ? `${users ? `<ul>${users}</ul><div class="divider"></div>` : ''}
-<form method="post" action="/cdn-cgi/access/login">
-<input type="hidden" name="redirect_url" value="${redirect}">
+  const { redirectUrl, error, hostname, oneTimePin = true } = options;
+  const providers = (options.providers ?? []).map(p =>
+    providerButton(p, redirectUrl),
+  );
+  const users = options.users.map(u => userButton(u, redirectUrl));
+  const divider = '<div class="divider"></div>';
+  let intro = 'Sign in with an identity provider.';
+  if (oneTimePin) {
+    intro = `${
+      providers.length > 0 ? 'Sign in with an identity provider, pick' : 'Pick'
+    } a user or enter any email address.`;
+  }
+  const emailForm = `<form method="post" action="/cdn-cgi/access/login">
+${hidden('redirect_url', redirectUrl)}
 <label for="email">Email</label>
 <div class="row">
 <input id="email" type="email" name="email" required autocomplete="email" placeholder="you@example.com">
 <button class="primary" type="submit">Sign in</button>
 </div>
-</form>`
-    : ''
-}`;
-  return page('Sign in · Cloudflare Access emulator', body);
+</form>`;
+  return page(
+    'Sign in',
+    [
+      `<h1>Sign in${hostname ? ` to ${escapeHtml(hostname)}` : ''}</h1>`,
+      `<p class="sub">Local development stand-in. ${intro}</p>`,
+      error ? `<div class="error" role="alert">${escapeHtml(error)}</div>` : '',
+      providers.length > 0
+        ? `<ul>${providers.join('\n')}</ul>${oneTimePin ? divider : ''}`
+        : '',
+      oneTimePin && users.length > 0
+        ? `<ul>${users.join('\n')}</ul>${divider}`
+        : '',
+      oneTimePin ? emailForm : '',
+    ].join('\n'),
+  );
 }
 
 /** A failed login (identity provider error, expired or forged callback, ...). */
@@ -162,22 +151,19 @@ export function renderLoginErrorPage(options: {
   /** Where "Try again" goes; default the login page. */
   retryHref?: string;
 }): string {
+  const retry = escapeHtml(options.retryHref ?? '/cdn-cgi/access/login');
   return page(
-    `${options.title} · Cloudflare Access emulator`,
-    `<div class="badge">Cloudflare Access emulator</div>
-<h1>${escapeHtml(options.title)}</h1>
+    options.title,
+    `<h1>${escapeHtml(options.title)}</h1>
 <div class="error" role="alert">${escapeHtml(options.message)}</div>
-<p><a href="${escapeHtml(
-      options.retryHref ?? '/cdn-cgi/access/login',
-    )}">Try again</a></p>`,
+<p><a href="${retry}">Try again</a></p>`,
   );
 }
 
 export function renderSignedOutPage(): string {
   return page(
-    'Signed out · Cloudflare Access emulator',
-    `<div class="badge">Cloudflare Access emulator</div>
-<h1>You have been signed out</h1>
+    'Signed out',
+    `<h1>You have been signed out</h1>
 <p class="sub">Your Access session for this application has ended.</p>
 <p><a href="/cdn-cgi/access/login">Sign in again</a></p>`,
   );

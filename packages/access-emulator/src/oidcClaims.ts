@@ -18,6 +18,11 @@ export interface OidcIdentity {
   custom?: Record<string, unknown>;
 }
 
+/** A trimmed, non-empty string (at most `max` characters), or undefined. */
+function text(v: unknown, max?: number): string | undefined {
+  return typeof v === 'string' && v.trim() ? v.trim().slice(0, max) : undefined;
+}
+
 function getPath(claims: Record<string, unknown>, path: string): unknown {
   if (path in claims) {
     return claims[path];
@@ -37,43 +42,25 @@ function getPath(claims: Record<string, unknown>, path: string): unknown {
  * `{ id }` / `{ display }` shapes), or a single name. Anything else is dropped.
  */
 export function groupsFromClaim(value: unknown): Array<string | EmulatorGroup> {
-  let list: unknown[] = [];
-  if (Array.isArray(value)) {
-    list = value;
-  } else if (typeof value === 'string') {
-    list = [value];
-  }
-  const groups: Array<string | EmulatorGroup> = [];
-  const seen = new Set<string>();
-  for (const item of list.slice(0, MAX_GROUPS)) {
-    let group: string | EmulatorGroup | undefined;
-    if (typeof item === 'string' && item.trim()) {
-      group = item.trim().slice(0, MAX_GROUP_NAME);
-    } else if (item && typeof item === 'object' && !Array.isArray(item)) {
-      const g = item as Record<string, unknown>;
-      const str = (v: unknown) =>
-        typeof v === 'string' && v.trim()
-          ? v.trim().slice(0, MAX_GROUP_NAME)
-          : undefined;
-      const name = str(g.name) ?? str(g.display) ?? str(g.id);
-      if (name) {
-        const email = str(g.email);
-        group = {
-          name,
-          id: str(g.id),
-          email: email && isValidEmail(email) ? email : undefined,
-        };
-      }
-    }
-    if (group) {
-      const key = typeof group === 'string' ? group : group.name;
-      if (!seen.has(key)) {
-        seen.add(key);
-        groups.push(group);
-      }
+  const groups = new Map<string, string | EmulatorGroup>();
+  const list = typeof value === 'string' ? [value] : value;
+  for (const item of Array.isArray(list) ? list.slice(0, MAX_GROUPS) : []) {
+    const g = Object(item) as Record<string, unknown>;
+    const name = [item, g.name, g.display, g.id]
+      .map(v => text(v, MAX_GROUP_NAME))
+      .find(Boolean);
+    if (name && !groups.has(name) && !Array.isArray(item)) {
+      const email = text(g.email, MAX_GROUP_NAME);
+      const valid = email && isValidEmail(email) ? email : undefined;
+      groups.set(
+        name,
+        typeof item === 'string'
+          ? name
+          : { name, id: text(g.id, MAX_GROUP_NAME), email: valid },
+      );
     }
   }
-  return groups;
+  return [...groups.values()];
 }
 
 /** Turns IdP claims (id token, plus userinfo) into the identity Access would carry on. */
@@ -115,13 +102,13 @@ export function identityFromClaims(
       'email not verified',
     );
   }
-  const str = (v: unknown) =>
-    typeof v === 'string' && v.trim() ? v.trim() : undefined;
-  const joined = [str(claims.given_name), str(claims.family_name)]
+  const joined = [text(claims.given_name), text(claims.family_name)]
     .filter(Boolean)
     .join(' ');
   const name =
-    str(claims.name) ?? (joined || undefined) ?? str(claims.preferred_username);
+    text(claims.name) ??
+    (joined || undefined) ??
+    text(claims.preferred_username);
   const groups = groupsFromClaim(getPath(claims, config.groupsClaim));
   let custom: Record<string, unknown> | undefined;
   for (const claim of config.claims) {

@@ -1,12 +1,8 @@
 /*
- * CLI flags for identity providers: `--idp-config <file>` and, for a single provider without a file, the
- * `--oidc-*` flags. Kept apart from cli.ts so that file only wires them in.
+ * CLI flags for identity providers: `--idp-config <file>` and, for one provider without a file, `--oidc-*`.
  */
 import type { Command } from 'commander';
 import type { LoginMethodOptions } from './loginMethods';
-import type { OidcProviderInput } from './oidcConfig';
-import { OIDC_CALLBACK_PATH } from './oidcConfig';
-import type { AccessEmulator } from './server';
 
 export function addIdentityProviderOptions(program: Command): Command {
   return program
@@ -68,66 +64,33 @@ export function loginOptionsFromCli(
     throw new Error(message);
   },
 ): LoginMethodOptions {
-  const options: LoginMethodOptions = {
-    identityProvidersFile: opts.idpConfig,
+  const provider = {
+    name: opts.oidcName,
+    issuer: opts.oidcIssuer,
+    clientId: opts.oidcClientId,
+    clientSecret: opts.oidcClientSecret,
+    clientSecretEnv: opts.oidcClientSecretEnv,
+    id: opts.oidcId,
+    scopes: opts.oidcScopes,
+    groupsClaim: opts.oidcGroupsClaim,
+    pkce: opts.oidcPkce !== false,
+    userinfo: Boolean(opts.oidcUserinfo),
   };
-  const oidcFlags = [
-    'oidcClientId',
-    'oidcClientSecret',
-    'oidcClientSecretEnv',
-    'oidcId',
-    'oidcScopes',
-    'oidcGroupsClaim',
-  ].filter(name => opts[name] !== undefined);
-  if (opts.oidcIssuer) {
-    const provider: OidcProviderInput = {
-      name: opts.oidcName,
-      issuer: opts.oidcIssuer,
-      clientId: opts.oidcClientId,
-      clientSecret: opts.oidcClientSecret,
-      clientSecretEnv: opts.oidcClientSecretEnv,
-      ...(opts.oidcId ? { id: opts.oidcId } : {}),
-      ...(opts.oidcScopes ? { scopes: opts.oidcScopes } : {}),
-      ...(opts.oidcGroupsClaim ? { groupsClaim: opts.oidcGroupsClaim } : {}),
-      pkce: opts.oidcPkce !== false,
-      userinfo: Boolean(opts.oidcUserinfo),
-    };
-    for (const key of Object.keys(provider) as Array<keyof OidcProviderInput>) {
-      if (provider[key] === undefined) {
-        delete provider[key];
-      }
-    }
-    options.identityProviders = [provider];
-  } else if (oidcFlags.length > 0) {
-    const flags = oidcFlags.map(
+  // The --oidc-* flags that have no default (name, pkce and userinfo have one).
+  const stray = Object.keys(opts).filter(
+    name =>
+      /^oidc(?!Name|Pkce|Userinfo)/.test(name) && opts[name] !== undefined,
+  );
+  if (!provider.issuer && stray.length > 0) {
+    const flags = stray.map(
       name => `--${name.replace(/[A-Z]/g, c => `-${c.toLowerCase()}`)}`,
     );
     fail(`--oidc-* flags need --oidc-issuer (got ${flags.join(', ')})`);
   }
-  if (source('oneTimePin') === 'cli') {
-    options.oneTimePin = opts.oneTimePin;
-  }
-  if (source('instantAuth') === 'cli') {
-    options.instantAuth = true;
-  }
-  return options;
-}
-
-/** Banner lines for the configured identity providers (never the secret). */
-export function describeIdentityProviders(emulator: AccessEmulator): string[] {
-  if (emulator.identityProviders.length === 0) {
-    return [];
-  }
-  return [
-    '  Identity providers (OpenID Connect, discovered at the first login):',
-    ...emulator.identityProviders.map(
-      p =>
-        `    ${p.name}: issuer ${p.issuer}, client ${
-          p.clientId
-        }, scopes "${p.scopes.join(' ')}", groups claim "${p.groupsClaim}"${
-          p.pkce ? ', PKCE' : ''
-        }`,
-    ),
-    `    Redirect URI to register at the IdP: ${emulator.url}${OIDC_CALLBACK_PATH}`,
-  ];
+  return {
+    identityProvidersFile: opts.idpConfig,
+    ...(provider.issuer ? { identityProviders: [provider] } : {}),
+    ...(source('oneTimePin') === 'cli' ? { oneTimePin: opts.oneTimePin } : {}),
+    ...(source('instantAuth') === 'cli' ? { instantAuth: true } : {}),
+  };
 }

@@ -10,18 +10,11 @@ import type { OidcProviderConfig } from './oidcConfig';
 import { OidcLoginError, asLoginError, idpError } from './oidcErrors';
 import type { PendingLogin } from './pendingLogins';
 
-const DISCOVERY_TIMEOUT_SECONDS = 10;
-
-function clientAuth(config: OidcProviderConfig): client.ClientAuth {
-  switch (config.tokenEndpointAuthMethod) {
-    case 'client_secret_post':
-      return client.ClientSecretPost(config.clientSecret);
-    case 'none':
-      return client.None();
-    default:
-      return client.ClientSecretBasic(config.clientSecret);
-  }
-}
+const CLIENT_AUTH = {
+  client_secret_basic: client.ClientSecretBasic,
+  client_secret_post: client.ClientSecretPost,
+  none: client.None,
+};
 
 /** One configured OpenID Connect provider: lazy discovery, authorization URL, callback. */
 export class OidcLoginProvider {
@@ -31,47 +24,43 @@ export class OidcLoginProvider {
     readonly config: OidcProviderConfig,
     /** The redirect URI registered at the IdP: `<public origin>/cdn-cgi/access/callback`. */
     readonly redirectUri: string,
-    private readonly options: { fetch?: client.CustomFetch } = {},
   ) {}
 
   /** Discovers the IdP once; a failed discovery is forgotten so the next login retries. */
   configuration(): Promise<client.Configuration> {
-    if (!this.#configuration) {
-      const insecure = this.config.issuer.protocol === 'http:';
-      const discovery = client.discovery(
-        this.config.issuer,
-        this.config.clientId,
-        this.config.clientSecret,
-        clientAuth(this.config),
+    const { issuer, clientId, clientSecret, name } = this.config;
+    this.#configuration ??= client
+      .discovery(
+        issuer,
+        clientId,
+        clientSecret,
+        CLIENT_AUTH[this.config.tokenEndpointAuthMethod](clientSecret),
         {
           // Verify id token signatures with the IdP's published keys (jwks_uri), as Access does with the
           // "Certificate URL", even over TLS; and allow http for local issuers.
           execute: [
-            ...(insecure ? [client.allowInsecureRequests] : []),
+            ...(issuer.protocol === 'http:'
+              ? [client.allowInsecureRequests]
+              : []),
             client.enableNonRepudiationChecks,
           ],
-          timeout: DISCOVERY_TIMEOUT_SECONDS,
-          ...(this.options.fetch
-            ? { [client.customFetch]: this.options.fetch }
-            : {}),
+          timeout: 10,
         },
-      );
-      this.#configuration = discovery.catch(error => {
+      )
+      .catch(error => {
         this.#configuration = undefined;
+        const url = `${issuer.href.replace(
+          /\/?$/,
+          '/',
+        )}.well-known/openid-configuration`;
         throw asLoginError(
           error,
           'discovery',
           'Identity provider unreachable',
           detail =>
-            `Could not load the OpenID Connect configuration of ${
-              this.config.name
-            } from ${this.config.issuer.href.replace(
-              /\/?$/,
-              '/',
-            )}.well-known/openid-configuration (${detail}). Is it running, and is the issuer URL right? Try again.`,
+            `Could not load the OpenID Connect configuration of ${name} from ${url} (${detail}). Is it running, and is the issuer URL right? Try again.`,
         );
       });
-    }
     return this.#configuration;
   }
 
@@ -83,22 +72,21 @@ export class OidcLoginProvider {
     const configuration = await this.configuration();
     const state = client.randomState();
     const nonce = client.randomNonce();
-    const parameters: Record<string, string> = {
-      redirect_uri: this.redirectUri,
-      scope: this.config.scopes.join(' '),
-      state,
-      nonce,
+    const codeVerifier = this.config.pkce
+      ? client.randomPKCECodeVerifier()
+      : undefined;
+    const pkce = codeVerifier && {
+      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: 'S256',
     };
-    let codeVerifier: string | undefined;
-    if (this.config.pkce) {
-      codeVerifier = client.randomPKCECodeVerifier();
-      parameters.code_challenge = await client.calculatePKCECodeChallenge(
-        codeVerifier,
-      );
-      parameters.code_challenge_method = 'S256';
-    }
     return {
-      authorizationUrl: client.buildAuthorizationUrl(configuration, parameters),
+      authorizationUrl: client.buildAuthorizationUrl(configuration, {
+        redirect_uri: this.redirectUri,
+        scope: this.config.scopes.join(' '),
+        state,
+        nonce,
+        ...pkce,
+      }),
       pending: {
         providerId: this.config.id,
         state,
@@ -117,60 +105,55 @@ export class OidcLoginProvider {
     pending: PendingLogin,
     callbackQuery: string,
   ): Promise<OidcIdentity> {
+    const { name } = this.config;
     const configuration = await this.configuration();
     const currentUrl = new URL(this.redirectUri);
     currentUrl.search = callbackQuery;
-    let tokens;
-    try {
-      tokens = await client.authorizationCodeGrant(configuration, currentUrl, {
+    // After a failure, discover again next time: fresh endpoints and keys (e.g. the IdP restarted).
+    const failed = (...args: Parameters<typeof asLoginError>) => {
+      this.#configuration = undefined;
+      return asLoginError(...args);
+    };
+    const tokens = await client
+      .authorizationCodeGrant(configuration, currentUrl, {
         expectedState: pending.state,
         expectedNonce: pending.nonce,
         pkceCodeVerifier: pending.codeVerifier,
         idTokenExpected: true,
+      })
+      .catch(error => {
+        throw error instanceof client.AuthorizationResponseError
+          ? idpError(name, error.error, error.error_description)
+          : failed(
+              error,
+              'token exchange',
+              'Sign-in failed at the token exchange',
+              detail =>
+                `${name} did not complete the sign-in (${detail}). Check the client id and secret, the redirect URI registered there (${this.redirectUri}) and the PKCE setting, then try again.`,
+            );
       });
-    } catch (error) {
-      if (error instanceof client.AuthorizationResponseError) {
-        throw idpError(this.config.name, error.error, error.error_description);
-      }
-      // Rediscover next time (fresh endpoints and keys, e.g. after the IdP restarted with new keys).
-      this.#configuration = undefined;
-      throw asLoginError(
-        error,
-        'token exchange',
-        'Sign-in failed at the token exchange',
-        detail =>
-          `${this.config.name} did not complete the sign-in (${detail}). Check the client id and secret, the redirect URI registered there (${this.redirectUri}) and the PKCE setting, then try again.`,
-      );
-    }
     const idClaims = tokens.claims();
     if (!idClaims) {
       throw new OidcLoginError(
         502,
         'No id token',
-        `${this.config.name} answered without an id token. Request the "openid" scope.`,
+        `${name} answered without an id token. Request the "openid" scope.`,
         'no id token',
       );
     }
-    let claims: Record<string, unknown> = { ...idClaims };
-    if (this.config.userinfo) {
-      try {
-        const userinfo = await client.fetchUserInfo(
-          configuration,
-          tokens.access_token,
-          idClaims.sub,
-        );
-        claims = { ...claims, ...userinfo };
-      } catch (error) {
-        this.#configuration = undefined;
-        throw asLoginError(
-          error,
-          'userinfo',
-          'Userinfo failed',
-          detail =>
-            `${this.config.name}'s userinfo endpoint failed (${detail}). Try again, or set userinfo: false if the id token carries the claims.`,
-        );
-      }
-    }
-    return identityFromClaims(this.config, claims);
+    const userinfo = this.config.userinfo
+      ? await client
+          .fetchUserInfo(configuration, tokens.access_token, idClaims.sub)
+          .catch(error => {
+            throw failed(
+              error,
+              'userinfo',
+              'Userinfo failed',
+              detail =>
+                `${name}'s userinfo endpoint failed (${detail}). Try again, or set userinfo: false if the id token carries the claims.`,
+            );
+          })
+      : {};
+    return identityFromClaims(this.config, { ...idClaims, ...userinfo });
   }
 }

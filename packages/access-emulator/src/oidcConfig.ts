@@ -1,11 +1,8 @@
 /*
- * Configuration of upstream OpenID Connect identity providers: what Cloudflare Access calls an
- * "OpenID Connect" identity provider (Zero Trust -> Settings -> Authentication). Loaded from a YAML file
- * (`--idp-config`) or from CLI flags, validated with errors that name the field. Client secrets can come
- * from an environment variable and are never printed.
+ * Upstream identity providers, as Cloudflare Access's "OpenID Connect" ones (Zero Trust -> Settings ->
+ * Authentication), from a YAML file or options, with errors that name the field. A client secret can come
+ * from an environment variable and is never printed.
  */
-import { promises as fs } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import {
   NO_VALUE,
@@ -13,14 +10,18 @@ import {
   optionalBoolean,
   optionalString,
   parseWithSchema,
+  parseYamlText,
+  readTextFile,
   strictObject,
 } from './schemas';
 import { stableUuid } from './tokens';
 
-export type TokenEndpointAuthMethod =
-  | 'client_secret_basic'
-  | 'client_secret_post'
-  | 'none';
+const AUTH_METHODS = [
+  'client_secret_basic',
+  'client_secret_post',
+  'none',
+] as const;
+export type TokenEndpointAuthMethod = (typeof AUTH_METHODS)[number];
 
 /** One OpenID Connect identity provider, as written in the config file or passed to the API. */
 export interface OidcProviderInput {
@@ -53,44 +54,10 @@ export interface OidcProviderInput {
   idpUuid?: string;
 }
 
-/** A validated provider: every default filled in, the secret resolved. */
-export interface OidcProviderConfig {
-  id: string;
-  name: string;
-  issuer: URL;
-  clientId: string;
-  clientSecret?: string;
-  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
-  scopes: string[];
-  groupsClaim: string;
-  pkce: boolean;
-  userinfo: boolean;
-  claims: string[];
-  requireVerifiedEmail: boolean;
-  idpUuid: string;
-}
-
-/** The whole identity-provider configuration of one emulator. */
-export interface IdentityProvidersConfig {
-  identityProviders: OidcProviderConfig[];
-  /** Keep the built-in user list and email form ("One-time PIN") on the login page. Default true. */
-  oneTimePin?: boolean;
-  /**
-   * With exactly one login method, skip the login page and go straight to the identity provider
-   * (Access's "Apply instant authentication" / "Skip identity provider selection").
-   */
-  instantAuth?: boolean;
-}
-
 export const DEFAULT_OIDC_SCOPES = ['openid', 'email', 'profile', 'groups'];
 export const DEFAULT_GROUPS_CLAIM = 'groups';
 export const OIDC_CALLBACK_PATH = '/cdn-cgi/access/callback';
 
-const AUTH_METHODS = [
-  'client_secret_basic',
-  'client_secret_post',
-  'none',
-] as const;
 const PROVIDER_ID = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 const REQUIRED = 'required, a non-empty string';
 const STRING_LIST =
@@ -118,27 +85,15 @@ const stringList = z.preprocess(
     ),
 );
 
-const issuerUrl = nonEmptyString(REQUIRED).transform((text, ctx) => {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'not a URL' });
-    return z.NEVER;
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    ctx.addIssue({
-      code: z.ZodIssueCode.custom,
-      message: 'must be an http(s) URL',
-    });
-  } else if (url.search || url.hash || url.username || url.password) {
-    ctx.addIssue({
-      code: z.ZodIssueCode.custom,
-      message: 'no query, fragment or credentials allowed',
-    });
-  }
-  return url;
-});
+// A failed check ends the checks that follow (zod runs none on a value already refused).
+const issuerUrl = nonEmptyString(REQUIRED)
+  .refine(URL.canParse, 'not a URL')
+  .transform(text => new URL(text))
+  .refine(u => /^https?:$/.test(u.protocol), 'must be an http(s) URL')
+  .refine(
+    u => !(u.search || u.hash || u.username || u.password),
+    'no query, fragment or credentials allowed',
+  );
 
 const providerFields = strictObject(
   {
@@ -171,7 +126,7 @@ const providerFields = strictObject(
 
 /** One provider's schema; `clientSecretEnv` is looked up in `env`. */
 function providerSchema(env: NodeJS.ProcessEnv) {
-  return providerFields.transform((p, ctx): OidcProviderConfig => {
+  return providerFields.transform((p, ctx) => {
     const fail = (message: string, path: string[] = [], value?: unknown) => {
       ctx.addIssue({
         code: z.ZodIssueCode.custom,
@@ -192,15 +147,14 @@ function providerSchema(env: NodeJS.ProcessEnv) {
     if (p.clientSecret !== undefined && p.clientSecretEnv !== undefined) {
       return fail('give either clientSecret or clientSecretEnv, not both');
     }
-    let clientSecret = p.clientSecret;
-    if (p.clientSecretEnv !== undefined) {
-      clientSecret = env[p.clientSecretEnv];
-      if (!clientSecret) {
-        return fail(
-          `environment variable ${p.clientSecretEnv} is not set or empty`,
-          ['clientSecretEnv'],
-        );
-      }
+    const { clientSecretEnv, ...fields } = p;
+    const clientSecret =
+      clientSecretEnv === undefined ? p.clientSecret : env[clientSecretEnv];
+    if (clientSecretEnv !== undefined && !clientSecret) {
+      return fail(
+        `environment variable ${clientSecretEnv} is not set or empty`,
+        ['clientSecretEnv'],
+      );
     }
     const method = p.tokenEndpointAuthMethod;
     if (method !== 'none' && !clientSecret) {
@@ -216,22 +170,19 @@ function providerSchema(env: NodeJS.ProcessEnv) {
       return fail('a public client must use PKCE', ['pkce']);
     }
     return {
+      ...fields,
       id,
-      name: p.name,
-      issuer: p.issuer,
-      clientId: p.clientId,
       clientSecret,
-      tokenEndpointAuthMethod: method,
       scopes,
       groupsClaim: p.groupsClaim ?? DEFAULT_GROUPS_CLAIM,
-      pkce: p.pkce,
-      userinfo: p.userinfo,
       claims: p.claims ?? [],
-      requireVerifiedEmail: p.requireVerifiedEmail,
       idpUuid: p.idpUuid ?? stableUuid('idp', `oidc:${id}`),
     };
   });
 }
+
+/** A validated provider: every default filled in, the secret resolved. */
+export type OidcProviderConfig = z.output<ReturnType<typeof providerSchema>>;
 
 /**
  * Validates one provider. `env` is where `clientSecretEnv` is looked up (process.env by default).
@@ -245,26 +196,40 @@ export function validateOidcProvider(
   return parseWithSchema(providerSchema(env), value, where, { entry: true });
 }
 
-/** Checks that provider ids are unique. */
+/** Throws when two providers share an id. */
 export function checkUniqueProviderIds(
   where: string,
   providers: OidcProviderConfig[],
 ) {
-  const ids = new Set<string>();
-  providers.forEach((p, i) => {
-    if (ids.has(p.id)) {
-      throw new Error(
-        `${where}: identityProviders[${i}].id: duplicate "${p.id}" (set a distinct id or name)`,
-      );
-    }
-    ids.add(p.id);
-  });
+  const ids = providers.map(p => p.id);
+  const i = ids.findIndex((id, at) => ids.indexOf(id) !== at);
+  if (i !== -1) {
+    throw new Error(
+      `${where}: identityProviders[${i}].id: duplicate "${ids[i]}" (set a distinct id or name)`,
+    );
+  }
 }
 
-const loginSwitch = z
-  .boolean({ invalid_type_error: 'expected true or false' })
-  .nullish()
-  .transform(v => v ?? undefined);
+function configSchema(env: NodeJS.ProcessEnv) {
+  return z.preprocess(
+    v => v ?? {},
+    strictObject(
+      {
+        identityProviders: z
+          .array(providerSchema(env), { invalid_type_error: 'expected a list' })
+          .default([]),
+        /** Keep the built-in user list and email form ("One-time PIN") on the login page. Default true. */
+        oneTimePin: optionalBoolean(undefined),
+        /** With exactly one login method, skip the login page (Access's "Apply instant authentication"). */
+        instantAuth: optionalBoolean(undefined),
+      },
+      'expected a mapping with "identityProviders" (and optionally "oneTimePin", "instantAuth")',
+    ),
+  );
+}
+
+/** The whole identity-provider configuration of one emulator. */
+export type IdentityProvidersConfig = z.output<ReturnType<typeof configSchema>>;
 
 /** Validates a parsed identity-provider config file. */
 export function validateIdentityProvidersConfig(
@@ -272,29 +237,9 @@ export function validateIdentityProvidersConfig(
   source = 'identity providers',
   env: NodeJS.ProcessEnv = process.env,
 ): IdentityProvidersConfig {
-  const schema = strictObject(
-    {
-      identityProviders: z
-        .array(providerSchema(env), { invalid_type_error: 'expected a list' })
-        .default([]),
-      oneTimePin: loginSwitch,
-      instantAuth: loginSwitch,
-    },
-    'expected a mapping with "identityProviders" (and optionally "oneTimePin", "instantAuth")',
-  )
-    .nullish()
-    .transform(v => v ?? { identityProviders: [] });
-  const { identityProviders, oneTimePin, instantAuth } = parseWithSchema(
-    schema,
-    value,
-    source,
-  );
-  checkUniqueProviderIds(source, identityProviders);
-  return {
-    identityProviders,
-    ...(oneTimePin === undefined ? {} : { oneTimePin }),
-    ...(instantAuth === undefined ? {} : { instantAuth }),
-  };
+  const config = parseWithSchema(configSchema(env), value, source);
+  checkUniqueProviderIds(source, config.identityProviders);
+  return config;
 }
 
 /** Reads, parses and validates an identity-provider config file (YAML). */
@@ -302,21 +247,8 @@ export async function loadIdentityProvidersFile(
   file: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<IdentityProvidersConfig> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (error: any) {
-    throw new Error(
-      `Cannot read identity provider config ${file}: ${error.message}`,
-    );
-  }
-  let parsed: unknown;
-  try {
-    parsed = parseYaml(text);
-  } catch (error: any) {
-    throw new Error(`${file}: invalid YAML: ${error.message}`);
-  }
-  return validateIdentityProvidersConfig(parsed, file, env);
+  const text = await readTextFile(file, 'identity provider config');
+  return validateIdentityProvidersConfig(parseYamlText(text, file), file, env);
 }
 
 /** The emulator path that starts a login at provider `id`, then returns to `redirectUrl`. */

@@ -8,30 +8,23 @@
  * HttpOnly cookie scoped to the callback path: the callback only completes in the browser that started
  * the login, once, within 10 minutes. Every failure is an error page (4xx/5xx), never a crash.
  */
-import express, { type Request, Router } from 'express';
-import { parseCookie, stringifySetCookie } from 'cookie';
+import { type Request, type Response, Router } from 'express';
 import { allowedOrigins, noStore } from './accessRoutes';
-import { type EmulatorContext, sessionSetCookie, signInUser } from './context';
+import { type EmulatorContext, setCookie, signInUser } from './context';
+import { COOKIE_NAME } from './defaults';
+import { safeEqual, sessionCookie } from './edge';
 import { renderLoginErrorPage } from './loginPage';
 import { OIDC_CALLBACK_PATH, oidcLoginPath } from './oidcConfig';
-import { safeEqual } from './edge';
 import { OidcLoginError, asLoginError, idpError } from './oidcErrors';
 import { PENDING_LOGIN_TTL_MS } from './pendingLogins';
-import { LOGIN_PATH, safeRedirectPath } from './redirects';
+import {
+  LOGIN_PATH,
+  loginRedirectLocation,
+  safeRedirectPath,
+} from './redirects';
 
 /** Cookie naming the pending login (an opaque id; state, nonce and verifier stay server-side). */
 export const PENDING_LOGIN_COOKIE = 'CF_Emulator_OIDC_Login';
-
-function pendingCookie(ctx: EmulatorContext, value: string, maxAge: number) {
-  return stringifySetCookie(PENDING_LOGIN_COOKIE, value, {
-    httpOnly: true,
-    sameSite: 'lax',
-    path: OIDC_CALLBACK_PATH,
-    secure: ctx.secureCookies,
-    maxAge,
-    ...(maxAge === 0 ? { expires: new Date(0) } : {}),
-  });
-}
 
 function rawQuery(req: Request): string {
   const url = req.originalUrl ?? req.url;
@@ -39,15 +32,13 @@ function rawQuery(req: Request): string {
   return at === -1 ? '' : url.slice(at + 1);
 }
 
-function loginPageHref(redirectUrl: string) {
-  return `${LOGIN_PATH}?redirect_url=${encodeURIComponent(redirectUrl)}`;
-}
-
 export function createOidcRoutes(ctx: EmulatorContext): Router {
   const router = Router();
+  const pendingCookie = (value: string, maxAge: number) =>
+    setCookie(ctx, PENDING_LOGIN_COOKIE, value, maxAge, OIDC_CALLBACK_PATH);
 
   const fail = (
-    res: express.Response,
+    res: Response,
     error: OidcLoginError,
     providerId: string,
     retryHref: string,
@@ -73,121 +64,84 @@ export function createOidcRoutes(ctx: EmulatorContext): Router {
     );
     const provider = ctx.identityProviders.get(String(req.params.id));
     if (!provider) {
-      noStore(res);
-      res
-        .status(404)
-        .type('html')
-        .send(
-          renderLoginErrorPage({
-            title: 'Unknown identity provider',
-            message: 'No identity provider with this id is configured.',
-            retryHref: loginPageHref(redirectUrl),
-          }),
-        );
+      const error = new OidcLoginError(
+        404,
+        'Unknown identity provider',
+        'No identity provider with this id is configured.',
+        'unknown provider',
+      );
+      fail(res, error, '-', loginRedirectLocation(redirectUrl));
       return;
     }
+    const { id, name } = provider.config;
     try {
       const { authorizationUrl, pending } = await provider.start(redirectUrl);
-      const id = ctx.pendingLogins.add(pending);
+      const maxAge = Math.floor(PENDING_LOGIN_TTL_MS / 1000);
       noStore(res);
       res.setHeader(
         'Set-Cookie',
-        pendingCookie(ctx, id, Math.floor(PENDING_LOGIN_TTL_MS / 1000)),
+        pendingCookie(ctx.pendingLogins.add(pending), maxAge),
       );
       res.redirect(302, authorizationUrl.href);
     } catch (error) {
+      const message = (detail: string) =>
+        `Could not start the sign-in with ${name} (${detail}).`;
       fail(
         res,
-        asLoginError(
-          error,
-          'start',
-          'Sign-in could not start',
-          detail =>
-            `Could not start the sign-in with ${provider.config.name} (${detail}).`,
-        ),
-        provider.config.id,
-        oidcLoginPath(provider.config.id, redirectUrl),
+        asLoginError(error, 'start', 'Sign-in could not start', message),
+        id,
+        oidcLoginPath(id, redirectUrl),
       );
     }
   });
 
   router.get(OIDC_CALLBACK_PATH, async (req, res) => {
     // The pending login is single use: forget it and clear its cookie whatever happens next.
-    res.setHeader('Set-Cookie', pendingCookie(ctx, '', 0));
-    let id: string | undefined;
+    res.setHeader('Set-Cookie', pendingCookie('', 0));
+    const pending = ctx.pendingLogins.take(
+      sessionCookie(req, PENDING_LOGIN_COOKIE),
+    );
+    const provider = pending && ctx.identityProviders.get(pending.providerId);
     try {
-      id = parseCookie(req.headers.cookie ?? '')[PENDING_LOGIN_COOKIE];
-    } catch {
-      id = undefined;
-    }
-    const pending = ctx.pendingLogins.take(id);
-    if (!pending) {
-      fail(
-        res,
-        new OidcLoginError(
+      if (!pending) {
+        throw new OidcLoginError(
           400,
           'Sign-in expired',
           'This sign-in was not started in this browser, was already used, or took longer than 10 minutes. Start again.',
           'no pending login for this browser',
-        ),
-        '-',
-        LOGIN_PATH,
-      );
-      return;
-    }
-    const retryHref = loginPageHref(pending.redirectUrl);
-    const provider = ctx.identityProviders.get(pending.providerId);
-    if (!provider) {
-      fail(
-        res,
-        new OidcLoginError(
+        );
+      }
+      if (!provider) {
+        throw new OidcLoginError(
           400,
           'Unknown identity provider',
           'The identity provider of this sign-in is no longer configured.',
           'provider gone',
-        ),
-        pending.providerId,
-        retryHref,
-      );
-      return;
-    }
-    const state = req.query.state;
-    if (typeof state !== 'string' || !safeEqual(state, pending.state)) {
-      fail(
-        res,
-        new OidcLoginError(
+        );
+      }
+      const state = req.query.state;
+      if (typeof state !== 'string' || !safeEqual(state, pending.state)) {
+        throw new OidcLoginError(
           400,
           'Sign-in refused',
           'The answer from the identity provider does not belong to the sign-in this browser started (state mismatch). Start again.',
           'state mismatch',
-        ),
-        pending.providerId,
-        retryHref,
-      );
-      return;
-    }
-    if (req.query.error !== undefined) {
-      fail(
-        res,
-        idpError(
+        );
+      }
+      const { query } = req;
+      if (query.error !== undefined) {
+        throw idpError(
           provider.config.name,
-          req.query.error,
-          req.query.error_description,
-        ),
-        pending.providerId,
-        retryHref,
-      );
-      return;
-    }
-    try {
+          query.error,
+          query.error_description,
+        );
+      }
       const identity = await provider.finish(pending, rawQuery(req));
       const { token, payload } = await signInUser(ctx, identity.email, {
         ip: req.socket.remoteAddress ?? '',
         identity: {
-          name: identity.name,
-          groups: identity.groups,
+          ...identity,
           idp: { id: provider.config.idpUuid, type: 'oidc' },
-          custom: identity.custom,
         },
       });
       ctx.log?.(
@@ -195,22 +149,18 @@ export function createOidcRoutes(ctx: EmulatorContext): Router {
       );
       noStore(res);
       res.setHeader('Set-Cookie', [
-        pendingCookie(ctx, '', 0),
-        sessionSetCookie(ctx, token, payload.exp - payload.iat),
+        pendingCookie('', 0),
+        setCookie(ctx, COOKIE_NAME, token, payload.exp - payload.iat),
       ]);
       res.redirect(302, pending.redirectUrl);
     } catch (error) {
+      const message = (detail: string) =>
+        `The sign-in with ${provider?.config.name} failed (${detail}). Try again.`;
       fail(
         res,
-        asLoginError(
-          error,
-          'callback',
-          'Sign-in failed',
-          detail =>
-            `The sign-in with ${provider.config.name} failed (${detail}). Try again.`,
-        ),
-        pending.providerId,
-        retryHref,
+        asLoginError(error, 'callback', 'Sign-in failed', message),
+        pending?.providerId ?? '-',
+        pending ? loginRedirectLocation(pending.redirectUrl) : LOGIN_PATH,
       );
     }
   });

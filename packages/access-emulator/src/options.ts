@@ -1,7 +1,6 @@
 /*
- * The emulator's options, and their checking before anything listens: users and service tokens, login
- * methods, audience, session duration, origins, the public URL, TLS and the listening interface. Every
- * bad value stops the start with an Error naming the option.
+ * The emulator's options, checked before anything listens: every bad value stops the start with an Error
+ * naming the option.
  */
 import {
   DEFAULT_AUD,
@@ -15,11 +14,7 @@ import { type DurationInput, durationSeconds } from './duration';
 import type { Faults } from './faults';
 import { isLoopbackName } from './hosts';
 import type { TlsOptions } from './httpServer';
-import {
-  type LoginMethodOptions,
-  type LoginMethods,
-  resolveLoginMethods,
-} from './loginMethods';
+import { type LoginMethodOptions, resolveLoginMethods } from './loginMethods';
 import {
   type EmulatorUser,
   type ServiceTokenConfig,
@@ -33,28 +28,18 @@ export interface AccessEmulatorOptions extends LoginMethodOptions {
   port?: number;
   /** Interface to listen on. Default 127.0.0.1; one that is not loopback needs `dangerouslyAllowNetworkAccess`. */
   host?: string;
-  /**
-   * Listen on a `host` that is not loopback (e.g. `0.0.0.0`): anyone who can reach the port can sign in
-   * as any user. Default false. A warning is emitted when it is used.
-   */
+  /** Allow a `host` beyond loopback (`0.0.0.0`): anyone who reaches the port can sign in as anyone (warns). */
   dangerouslyAllowNetworkAccess?: boolean;
-  /**
-   * Serve HTTPS (HTTP/1.1, WebSocket upgrades too) with this certificate and key (PEM strings or
-   * Buffers), e.g. from `createTlsCertificates`. Default: plain HTTP.
-   */
+  /** Serve HTTPS (upgrades too) with this PEM certificate and key, e.g. from `createTlsCertificates`. */
   tls?: TlsOptions;
   /**
-   * The URL browsers use; its origin is the token issuer, and its host (besides loopback names) the only
-   * `Host` answered. Default `http://localhost:<port>`, or `https://localhost:<port>` with `tls`.
+   * The URL browsers use: its origin is the token issuer, its host the only `Host` answered besides
+   * loopback names. Default `http://localhost:<port>` (`https://` with `tls`).
    */
   publicUrl?: string;
   /** Frontend origin (everything not under a backend path). Default http://localhost:3000. */
   frontendUrl?: string;
-  /**
-   * Backend origin (`/api/`, `/.backstage/`). Default http://localhost:7007. Several origins (an array,
-   * or comma-separated) are balanced round-robin; one whose connection fails is skipped for a while and
-   * idempotent requests without a body are retried once on the next (see proxy.ts).
-   */
+  /** Backend origin(s) (`/api/`, `/.backstage/`), several balanced round-robin. Default http://localhost:7007. */
   backendUrl?: string | string[];
   /** Path prefixes routed to the backend. Default `['/api/', '/.backstage/']`. */
   backendPaths?: string[];
@@ -62,10 +47,7 @@ export interface AccessEmulatorOptions extends LoginMethodOptions {
   changeOrigin?: boolean;
   /** Application Audience tag(s) for `aud`. Default {@link DEFAULT_AUD}. */
   audience?: string | string[];
-  /**
-   * Token/session lifetime: seconds, or as in Backstage config (`24h`, `30 minutes`, `PT24H`,
-   * `{ hours: 24 }`). Default 24h.
-   */
+  /** Token lifetime: seconds, or as in Backstage config (`24h`, `PT24H`, `{ hours: 24 }`). Default 24h. */
   sessionDuration?: DurationInput;
   /** Directory for the signing keys; without one keys live in memory only. */
   stateDir?: string;
@@ -83,21 +65,6 @@ export interface AccessEmulatorOptions extends LoginMethodOptions {
   faults?: Faults;
   /** One line per request; default: no logging. */
   log?: (line: string) => void;
-}
-
-/** The options once checked, with every default filled in. */
-export interface ResolvedOptions extends UsersConfig {
-  loginMethods: LoginMethods;
-  audience: string[];
-  sessionDurationSeconds: number;
-  frontendUrl: string;
-  backendUrls: string[];
-  /** The public origin when `publicUrl` was given (otherwise it depends on the port). */
-  publicOrigin?: string;
-  port: number;
-  host: string;
-  /** Whether `host` is reachable from the network (allowed by `dangerouslyAllowNetworkAccess`). */
-  networkExposed: boolean;
 }
 
 /** Comma-separated and repeated values as one list. */
@@ -125,10 +92,8 @@ async function usersOf(options: AccessEmulatorOptions): Promise<UsersConfig> {
   const file = options.usersFile
     ? await loadUsersFile(options.usersFile)
     : { users: [], serviceTokens: [] };
-  const inline = validateUsersConfig(
-    { users: options.users ?? [], serviceTokens: options.serviceTokens ?? [] },
-    'options',
-  );
+  const { users, serviceTokens } = options;
+  const inline = validateUsersConfig({ users, serviceTokens }, 'options');
   // Once more together: an inline user may repeat one of the file.
   return validateUsersConfig(
     {
@@ -139,10 +104,8 @@ async function usersOf(options: AccessEmulatorOptions): Promise<UsersConfig> {
   );
 }
 
-export async function resolveOptions(
-  options: AccessEmulatorOptions,
-): Promise<ResolvedOptions> {
-  const { users, serviceTokens } = await usersOf(options);
+/** The options once checked, with every default filled in. */
+export async function resolveOptions(options: AccessEmulatorOptions) {
   const audience = splitList(options.audience ?? DEFAULT_AUD);
   if (audience.length === 0) {
     throw new Error('At least one AUD tag is required');
@@ -170,8 +133,7 @@ export async function resolveOptions(
     );
   }
   return {
-    users,
-    serviceTokens,
+    ...(await usersOf(options)),
     loginMethods: await resolveLoginMethods(options),
     audience,
     sessionDurationSeconds: durationSeconds(
@@ -183,9 +145,11 @@ export async function resolveOptions(
       options.frontendUrl ?? DEFAULT_FRONTEND_URL,
     ),
     backendUrls,
+    /** The public origin when `publicUrl` was given (otherwise it depends on the port). */
     publicOrigin,
     port: options.port ?? DEFAULT_PORT,
     host,
+    /** Whether `host` is reachable from the network (allowed by `dangerouslyAllowNetworkAccess`). */
     networkExposed,
   };
 }

@@ -9,28 +9,14 @@ import {
   CLIENT_SECRET_HEADER,
   EMAIL_HEADER,
 } from './defaults';
+import type { EmulatorContext } from './context';
 import { type EdgeDecision, headerValue } from './edge';
 
-export interface OriginHeaderOptions {
-  /** The public URL's protocol, e.g. `https:`. */
-  publicProtocol: string;
-  /** `Cf-Ipcountry` for tokens without a country. */
-  country: string;
-}
-
-function remoteAddress(req: IncomingMessage): string {
-  return req.socket.remoteAddress ?? '';
-}
-
-/**
- * Rewrites the request headers for the origin: removes anything a client
- * could use to impersonate Access, then adds the assertion and forwarding
- * headers. The Host header is left as the client sent it.
- */
+/** The Host header is left as the client sent it. */
 export function applyOriginHeaders(
   req: IncomingMessage,
   decision: Extract<EdgeDecision, { kind: 'user' | 'service' }>,
-  options: OriginHeaderOptions,
+  ctx: Pick<EmulatorContext, 'publicOrigin' | 'country'>,
 ) {
   const headers = req.headers;
   for (const name of [
@@ -48,10 +34,10 @@ export function applyOriginHeaders(
   if (decision.kind === 'user' && decision.payload.email) {
     headers[EMAIL_HEADER] = decision.payload.email;
   }
-  const ip = remoteAddress(req);
-  const protocol = options.publicProtocol.replace(/:$/, '');
+  const ip = req.socket.remoteAddress ?? '';
+  const protocol = new URL(ctx.publicOrigin).protocol.replace(/:$/, '');
   headers['cf-connecting-ip'] = ip;
-  headers['cf-ipcountry'] = decision.payload.country ?? options.country;
+  headers['cf-ipcountry'] = decision.payload.country ?? ctx.country;
   headers['cf-visitor'] = JSON.stringify({ scheme: protocol });
   const forwardedFor = headerValue(req, 'x-forwarded-for');
   headers['x-forwarded-for'] = forwardedFor ? `${forwardedFor}, ${ip}` : ip;

@@ -30,35 +30,19 @@ export class PendingLogins {
   add(login: Omit<PendingLogin, 'expiresAt'>): string {
     this.#sweep();
     const id = randomBytes(24).toString('base64url');
-    this.#byId.set(id, {
-      ...login,
-      expiresAt: this.now() + PENDING_LOGIN_TTL_MS,
-    });
-    while (this.#byId.size > MAX_PENDING_LOGINS) {
-      const oldest = this.#byId.keys().next().value;
-      if (oldest === undefined) {
-        break;
-      }
-      this.#byId.delete(oldest);
+    const expiresAt = this.now() + PENDING_LOGIN_TTL_MS;
+    this.#byId.set(id, { ...login, expiresAt });
+    if (this.#byId.size > MAX_PENDING_LOGINS) {
+      this.#byId.delete(this.#byId.keys().next().value as string);
     }
     return id;
   }
 
   /** Removes and returns the login, if it exists and has not expired. */
   take(id: string | undefined): PendingLogin | undefined {
-    if (!id) {
-      return undefined;
-    }
-    const login = this.#byId.get(id);
-    this.#byId.delete(id);
-    if (!login || login.expiresAt <= this.now()) {
-      return undefined;
-    }
-    return login;
-  }
-
-  get size() {
-    return this.#byId.size;
+    const login = id ? this.#byId.get(id) : undefined;
+    this.#byId.delete(id ?? '');
+    return login && login.expiresAt > this.now() ? login : undefined;
   }
 
   #sweep() {

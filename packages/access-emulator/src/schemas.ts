@@ -3,6 +3,8 @@
  * are built from, and one way to turn a zod error into a message that names the file, the entry and the
  * field, with the value that was given (never a secret's).
  */
+import { promises as fs } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
 export type SchemaPath = Array<string | number>;
@@ -30,7 +32,8 @@ export function optionalString(message?: string) {
     .transform(v => v ?? undefined);
 }
 
-export function optionalBoolean(fallback: boolean) {
+/** Absent, `null` or a boolean; `fallback` when absent. */
+export function optionalBoolean<T extends boolean | undefined>(fallback: T) {
   return z
     .boolean({ invalid_type_error: 'expected true or false' })
     .nullish()
@@ -122,4 +125,21 @@ export function parseWithSchema<T extends z.ZodTypeAny>(
       : `${where}: ${path}`;
   }
   throw new Error(`${location}: ${describeIssue(issue, input)}`);
+}
+
+/** A file's text; an Error naming `what` and the file if it cannot be read. */
+export async function readTextFile(file: string, what: string) {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (error: any) {
+    throw new Error(`Cannot read ${what} ${file}: ${error.message}`);
+  }
+}
+
+export function parseYamlText(text: string, source: string): unknown {
+  try {
+    return parseYaml(text);
+  } catch (error: any) {
+    throw new Error(`${source}: invalid YAML: ${error.message}`);
+  }
 }

@@ -263,6 +263,49 @@ describe('access emulator', () => {
       expect(res.headers['set-cookie']).toBeUndefined();
     });
 
+    it('refuses a login form post with Origin: null (sandboxed frame, data: URL)', async () => {
+      const res = await request(emulator.listenUrl)
+        .post('/cdn-cgi/access/login')
+        .set('Origin', 'null')
+        .type('form')
+        .send({ email: 'alice@example.com', redirect_url: '/' });
+      expect(res.status).toBe(403);
+      expect(res.text).toBe('Cross-origin sign-in refused');
+      expect(res.headers['set-cookie']).toBeUndefined();
+    });
+
+    it('accepts a same-origin login form post, and one without Origin (not a browser)', async () => {
+      for (const origin of [emulator.url, emulator.listenUrl, undefined]) {
+        const req = request(emulator.listenUrl)
+          .post('/cdn-cgi/access/login')
+          .type('form');
+        if (origin) {
+          req.set('Origin', origin);
+        }
+        const res = await req.send({
+          email: 'alice@example.com',
+          redirect_url: '/',
+        });
+        expect([origin, res.status]).toEqual([origin, 302]);
+        expect(res.headers['set-cookie']).toBeDefined();
+      }
+    });
+
+    it('serves the login page with Referrer-Policy: same-origin, so its own posts carry their Origin', async () => {
+      const res = await request(emulator.listenUrl).get(
+        '/cdn-cgi/access/login',
+      );
+      expect(res.headers['referrer-policy']).toBe('same-origin');
+      // A <meta name="referrer"> would override the header, and no-referrer turns Origin into null.
+      expect(res.text).not.toContain('no-referrer');
+      const failed = await request(emulator.listenUrl)
+        .post('/cdn-cgi/access/login')
+        .type('form')
+        .send({ email: 'not an email', redirect_url: '/' });
+      expect(failed.status).toBe(400);
+      expect(failed.headers['referrer-policy']).toBe('same-origin');
+    });
+
     it.each([
       ['https://evil.example/steal', '/'],
       ['//evil.example/steal', '/'],

@@ -75,9 +75,7 @@ export async function startAccessEmulator(
 ): Promise<AccessEmulator> {
   const resolved = await resolveOptions(options);
   const faults = new FaultState();
-  if (options.faults) {
-    faults.set(options.faults);
-  }
+  faults.set(options.faults ?? {});
   const keys = await KeyStore.open({ stateDir: options.stateDir });
   const { server, close } = await listenClosable(
     resolved.port,
@@ -112,20 +110,12 @@ export async function startAccessEmulator(
     users: resolved.users,
     serviceTokens: resolved.serviceTokens,
     publicOrigin,
+    allowedHost: createHostCheck(publicOrigin),
     secureCookies: publicOrigin.startsWith('https:'),
     accountId: options.accountId ?? DEFAULT_ACCOUNT_ID,
     country: (options.country ?? DEFAULT_COUNTRY).toUpperCase(),
-    ...loginContext(resolved.loginMethods, publicOrigin, options.log),
-  };
-  const edge = {
-    allowedHost: createHostCheck(publicOrigin),
-    publicOrigin,
-    issuer: tokens,
-    serviceTokens: ctx.serviceTokens,
-  };
-  const headers = {
-    publicProtocol: new URL(publicOrigin).protocol,
-    country: ctx.country,
+    ...loginContext(resolved.loginMethods, publicOrigin),
+    log: options.log,
   };
   const proxy = createOriginProxy({
     frontendUrl: resolved.frontendUrl,
@@ -135,8 +125,8 @@ export async function startAccessEmulator(
     onBackendDown: (url, code) =>
       options.log?.(`backend ${url} marked down (${code})`),
   });
-  server.on('request', createEmulatorApp(ctx, edge, proxy, headers));
-  server.on('upgrade', createUpgradeHandler(ctx, edge, proxy, headers));
+  server.on('request', createEmulatorApp(ctx, proxy));
+  server.on('upgrade', createUpgradeHandler(ctx, proxy));
 
   return {
     url: publicOrigin,

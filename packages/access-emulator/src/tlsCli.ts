@@ -11,7 +11,7 @@ import {
   MAX_TLS_VALID_DAYS,
   createTlsCertificates,
 } from './certificates';
-import { collectReplacing, integer } from './cliValues';
+import { collect, integer } from './cliValues';
 import type { TlsOptions } from './httpServer';
 
 export const TLS_CERTIFICATES_COMMAND = 'tls-certificates';
@@ -29,14 +29,6 @@ export function addTlsOptions(program: Command): Command {
     );
 }
 
-async function readPem(flag: string, file: string): Promise<Buffer> {
-  try {
-    return await fs.readFile(file);
-  } catch (error: any) {
-    throw new Error(`${flag}: cannot read ${file}: ${error.message}`);
-  }
-}
-
 /** The `tls` emulator option from `--tls-cert` and `--tls-key`: both or neither. */
 export async function tlsOptionsFromCli(opts: {
   tlsCert?: string;
@@ -50,9 +42,13 @@ export async function tlsOptionsFromCli(opts: {
       '--tls-cert and --tls-key go together: give both files, or neither for plain HTTP',
     );
   }
+  const read = (flag: string, file: string) =>
+    fs.readFile(file).catch(error => {
+      throw new Error(`${flag}: cannot read ${file}: ${error.message}`);
+    });
   return {
-    cert: await readPem('--tls-cert', opts.tlsCert),
-    key: await readPem('--tls-key', opts.tlsKey),
+    cert: await read('--tls-cert', opts.tlsCert),
+    key: await read('--tls-key', opts.tlsKey),
   };
 }
 
@@ -69,7 +65,7 @@ export function createTlsCertificatesProgram(
       `name or IP address the certificate is for; repeat or comma-separate (default: ${DEFAULT_TLS_HOSTS.join(
         ', ',
       )})`,
-      collectReplacing(DEFAULT_TLS_HOSTS),
+      collect(DEFAULT_TLS_HOSTS),
       DEFAULT_TLS_HOSTS,
     )
     .option(
@@ -85,24 +81,20 @@ export function createTlsCertificatesProgram(
           validDays: opts.validDays,
         });
         const dir = path.resolve(opts.outDir);
-        await fs.mkdir(dir, { recursive: true });
-        const files = {
-          ca: path.join(dir, 'ca.pem'),
-          cert: path.join(dir, 'cert.pem'),
-          key: path.join(dir, 'key.pem'),
-        };
-        await fs.writeFile(files.ca, certificates.caCertPem);
-        await fs.writeFile(files.cert, certificates.certPem);
-        // Replace any older key file so the mode is 0600 whatever was there.
-        await fs.rm(files.key, { force: true });
-        await fs.writeFile(files.key, certificates.keyPem, { mode: 0o600 });
-        await fs.chmod(files.key, 0o600);
-        out(`Wrote ${files.ca}, ${files.cert} and ${files.key}`);
-        out(`  for ${opts.host.join(', ')}, valid ${opts.validDays} days`);
-        out(
-          `  serve:  cfaccess-emulator --tls-cert ${files.cert} --tls-key ${files.key}`,
+        const [ca, cert, key] = ['ca', 'cert', 'key'].map(name =>
+          path.join(dir, `${name}.pem`),
         );
-        out(`  Node:   NODE_EXTRA_CA_CERTS=${files.ca}`);
+        await fs.mkdir(dir, { recursive: true });
+        await fs.writeFile(ca, certificates.caCertPem);
+        await fs.writeFile(cert, certificates.certPem);
+        // Replace any older key file so the mode is 0600 whatever was there.
+        await fs.rm(key, { force: true });
+        await fs.writeFile(key, certificates.keyPem, { mode: 0o600 });
+        await fs.chmod(key, 0o600);
+        out(`Wrote ${ca}, ${cert} and ${key}`);
+        out(`  for ${opts.host.join(', ')}, valid ${opts.validDays} days`);
+        out(`  serve:  cfaccess-emulator --tls-cert ${cert} --tls-key ${key}`);
+        out(`  Node:   NODE_EXTRA_CA_CERTS=${ca}`);
         out(
           `  Chromium: --ignore-certificate-errors-spki-list=${certificates.spkiSha256}`,
         );

@@ -25,7 +25,7 @@ export interface AccessTokenPayload extends JWTPayload {
   custom?: Record<string, unknown>;
 }
 
-export interface TokenSettings {
+interface TokenSettings {
   /** The `iss` claim: the emulator's public origin. */
   issuer: string;
   /** The `aud` claim: Application Audience tags. */
@@ -34,23 +34,13 @@ export interface TokenSettings {
   sessionDurationSeconds: number;
 }
 
-/** Formats the first 16 bytes of a digest as a (version 5 style) UUID. */
-export function uuidFromDigest(digest: Buffer): string {
-  const b = Buffer.from(digest.subarray(0, 16));
-  b[6] = (b[6] & 0x0f) | 0x50;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const hex = b.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(
-    12,
-    16,
-  )}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
-/** A stable UUID-shaped id derived from a name, e.g. the `sub` for an email. */
+/** A stable UUID (version 5 style, from SHA-256) derived from a name, e.g. the `sub` for an email. */
 export function stableUuid(namespace: string, value: string): string {
-  return uuidFromDigest(
-    createHash('sha256').update(`${namespace}:${value}`).digest(),
-  );
+  const hash = createHash('sha256').update(`${namespace}:${value}`).digest();
+  hash[6] = (hash[6] & 0x0f) | 0x50;
+  hash[8] = (hash[8] & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return hex.replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-');
 }
 
 /** The `sub` claim for a person: stable per (case-insensitive) email. */
@@ -66,19 +56,17 @@ export class TokenIssuer {
 
   async #sign(
     claims: Record<string, unknown>,
-    options: { now?: number; expiresInSeconds?: number },
+    expiresInSeconds = this.settings.sessionDurationSeconds,
   ): Promise<{ token: string; payload: AccessTokenPayload }> {
     const key = this.keys.current;
-    const iat = options.now ?? Math.floor(Date.now() / 1000);
-    const exp =
-      iat + (options.expiresInSeconds ?? this.settings.sessionDurationSeconds);
+    const iat = Math.floor(Date.now() / 1000);
     const payload = {
       ...claims,
       aud: [...this.settings.audience],
       iss: this.settings.issuer,
       iat,
       nbf: iat,
-      exp,
+      exp: iat + expiresInSeconds,
       type: 'app',
     } as AccessTokenPayload;
     const token = await new SignJWT(payload)
@@ -90,27 +78,24 @@ export class TokenIssuer {
   /** Mints a token for a person, with a fresh identity nonce. */
   mintUserToken(
     user: { email: string; country: string; custom?: Record<string, unknown> },
-    options: { now?: number; expiresInSeconds?: number; nonce?: string } = {},
+    expiresInSeconds?: number,
   ) {
     const email = user.email.trim().toLowerCase();
     return this.#sign(
       {
         email,
         sub: subjectForEmail(email),
-        identity_nonce: options.nonce ?? randomBytes(16).toString('base64url'),
+        identity_nonce: randomBytes(16).toString('base64url'),
         country: user.country,
         ...(user.custom ? { custom: user.custom } : {}),
       },
-      options,
+      expiresInSeconds,
     );
   }
 
   /** Mints a token for a service token: `common_name` = Client ID, empty `sub`, no email. */
-  mintServiceToken(
-    clientId: string,
-    options: { now?: number; expiresInSeconds?: number } = {},
-  ) {
-    return this.#sign({ common_name: clientId, sub: '' }, options);
+  mintServiceToken(clientId: string) {
+    return this.#sign({ common_name: clientId, sub: '' });
   }
 
   /** Verifies signature (current or previous key), issuer, audience and expiry. */

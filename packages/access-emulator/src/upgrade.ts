@@ -5,8 +5,8 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { EmulatorContext } from './context';
-import { type EdgeRules, decideEdge, describeCaller } from './edge';
-import { type OriginHeaderOptions, applyOriginHeaders } from './originHeaders';
+import { decideEdge } from './edge';
+import { applyOriginHeaders } from './originHeaders';
 import type { OriginProxy } from './proxy';
 
 function answer(
@@ -22,17 +22,12 @@ function answer(
   );
 }
 
-export function createUpgradeHandler(
-  ctx: EmulatorContext,
-  edge: EdgeRules,
-  proxy: OriginProxy,
-  headers: OriginHeaderOptions,
-) {
+export function createUpgradeHandler(ctx: EmulatorContext, proxy: OriginProxy) {
   return async (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const path = (req.url ?? '').split('?')[0];
     try {
-      const decision = await decideEdge(req, edge);
+      const decision = await decideEdge(req, ctx);
       let status = 101;
       if (decision.kind === 'refused') {
         status = decision.refusal.status;
@@ -41,10 +36,10 @@ export function createUpgradeHandler(
         status = 404;
         answer(socket, status);
       } else {
-        applyOriginHeaders(req, decision, headers);
+        applyOriginHeaders(req, decision, ctx);
         proxy.upgrade(req, socket, head);
       }
-      ctx.log?.(`UPGRADE ${path} ${status} ${describeCaller(decision)}`);
+      ctx.log?.(`UPGRADE ${path} ${status} ${decision.caller}`);
     } catch {
       socket.destroy();
     }

@@ -1,15 +1,14 @@
 /*
- * Loading and validating the users file (YAML): demo users shown on the login
- * page and service tokens accepted at the edge.
+ * The users file (YAML): demo users shown on the login page and service tokens accepted at the edge.
  */
-import { promises as fs } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import {
   NO_VALUE,
   nonEmptyString,
   optionalString,
   parseWithSchema,
+  parseYamlText,
+  readTextFile,
   strictObject,
 } from './schemas';
 
@@ -29,27 +28,10 @@ export interface EmulatorUser {
   country?: string;
 }
 
-export interface ServiceTokenConfig {
-  /** Client ID, ends in `.access` like Cloudflare's. */
-  clientId: string;
-  clientSecret: string;
-  name?: string;
-}
-
-export interface UsersConfig {
-  users: EmulatorUser[];
-  serviceTokens: ServiceTokenConfig[];
-}
-
 const EMAIL_PATTERN = /^[^\s@<>"'`]+@[^\s@<>"'`]+$/;
 
-export function isValidEmail(value: unknown): value is string {
-  return (
-    typeof value === 'string' &&
-    value.length <= 254 &&
-    EMAIL_PATTERN.test(value)
-  );
-}
+export const isValidEmail = (value: unknown): value is string =>
+  typeof value === 'string' && value.length <= 254 && EMAIL_PATTERN.test(value);
 
 const email = (message: string) =>
   z
@@ -93,6 +75,7 @@ const userSchema = strictObject(
 
 const serviceTokenSchema = strictObject(
   {
+    /** Client ID, ends in `.access` like Cloudflare's. */
     clientId: nonEmptyString('expected a Client ID ending in ".access"').refine(
       v => v.endsWith('.access'),
       'expected a Client ID ending in ".access"',
@@ -146,6 +129,9 @@ const usersConfigSchema = strictObject(
     unique(ctx, config.serviceTokens, 'serviceTokens', 'clientId');
   });
 
+export type ServiceTokenConfig = z.output<typeof serviceTokenSchema>;
+export type UsersConfig = z.output<typeof usersConfigSchema>;
+
 /** Validates parsed users configuration; throws an Error naming the bad field. */
 export function validateUsersConfig(
   value: unknown,
@@ -156,22 +142,10 @@ export function validateUsersConfig(
 
 /** Parses and validates users YAML text. */
 export function parseUsersConfig(text: string, source = 'users'): UsersConfig {
-  let parsed: unknown;
-  try {
-    parsed = parseYaml(text);
-  } catch (error: any) {
-    throw new Error(`${source}: invalid YAML: ${error.message}`);
-  }
-  return validateUsersConfig(parsed, source);
+  return validateUsersConfig(parseYamlText(text, source), source);
 }
 
 /** Reads, parses and validates a users file. */
 export async function loadUsersFile(file: string): Promise<UsersConfig> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (error: any) {
-    throw new Error(`Cannot read users file ${file}: ${error.message}`);
-  }
-  return parseUsersConfig(text, file);
+  return parseUsersConfig(await readTextFile(file, 'users file'), file);
 }

@@ -257,7 +257,7 @@ describe('createCloudflareAccessAuthenticator', () => {
     }
     expect(logger.warn).toHaveBeenCalledTimes(1);
     const [message, meta] = logger.warn.mock.calls[0];
-    expect(message).toMatch(/rejected \(expired\) for jane@example.com/);
+    expect(message).toMatch(/rejected \(expired\) for "jane@example.com"/);
     expect(meta).toEqual({ reason: 'expired', subject: 'jane@example.com' });
     expect(JSON.stringify(logger.warn.mock.calls)).not.toContain(token);
     expect(metrics.authentication).toHaveBeenCalledWith(
@@ -284,6 +284,50 @@ describe('createCloudflareAccessAuthenticator', () => {
     ).toThrow(
       'auth.providers.cfaccess.teamDomain must be https unless the host is loopback, got http://example.com',
     );
+  });
+
+  describe('deployment mode', () => {
+    const emulator = {
+      teamDomain: 'http://localhost:7000',
+      teamName: undefined,
+    };
+    const nodeEnv = process.env.NODE_ENV;
+    afterEach(() => {
+      process.env.NODE_ENV = nodeEnv;
+    });
+
+    it.each(['development', 'test', undefined])(
+      'applies the production rules without rootConfig, with NODE_ENV %s',
+      env => {
+        if (env === undefined) {
+          delete process.env.NODE_ENV;
+        } else {
+          process.env.NODE_ENV = env;
+        }
+        expect(() => setup(emulator)).toThrow(
+          'auth.providers.cfaccess.teamDomain must be https outside development, got http://localhost:7000 (auth.environment is unknown: the authenticator was created without rootConfig)',
+        );
+      },
+    );
+
+    it('allows the local emulator only with auth.environment: development in rootConfig and NODE_ENV not production', () => {
+      const rootConfig = (environment?: string) =>
+        new ConfigReader(environment ? { auth: { environment } } : {});
+      process.env.NODE_ENV = 'development';
+      expect(
+        setup(emulator, false, { rootConfig: rootConfig('development') }).state
+          .config.teamDomain,
+      ).toBe('http://localhost:7000');
+      expect(() =>
+        setup(emulator, false, { rootConfig: rootConfig() }),
+      ).toThrow(/\(auth\.environment is not set\)/);
+      process.env.NODE_ENV = 'production';
+      expect(() =>
+        setup(emulator, false, { rootConfig: rootConfig('development') }),
+      ).toThrow(
+        /\(auth\.environment is development but NODE_ENV is production\)/,
+      );
+    });
   });
 
   describe('verified-token cache', () => {

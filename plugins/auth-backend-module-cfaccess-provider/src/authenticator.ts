@@ -21,6 +21,7 @@ import {
 import { IdentityClient } from './identityClient';
 import { describe, KeyCache } from './keyCache';
 import { KeyRefresher, SetTimer } from './keyRefresher';
+import { logField, logValue } from './logValue';
 import { CfAccessMetrics, createCfAccessMetrics } from './metrics';
 import { noopLogger, RateLimitedLogger } from './rateLimitedLogger';
 import { TokenVerifier, VerifiedAccessToken } from './tokenVerifier';
@@ -183,11 +184,11 @@ export function createAuthenticator(
       `reject:${reason}:${subject ?? ''}`,
       () =>
         `Cloudflare Access sign-in rejected (${reason})${
-          subject ? ` for ${subject}` : ''
+          subject ? ` for ${logValue(subject)}` : ''
         }: ${detail}${
           cause === undefined ? '' : ` (${describe(cause)})`
         }; ${rejectionHint(reason)}`,
-      { reason, ...(subject && { subject }) },
+      { reason, ...(subject && { subject: logField(subject) }) },
     );
   }
 
@@ -296,13 +297,25 @@ export function createAuthenticator(
       // Only now, with the signature verified, is the token sent anywhere.
       let identity: CloudflareAccessIdentityProfile | undefined;
       if (verified.tokenType === 'user' && ctx.identityClient) {
-        identity = await ctx.identityClient.getIdentity({
-          token: token!,
-          sub: verified.claims.sub,
-          email: verified.claims.email,
-          identityNonce: verified.claims.identity_nonce,
-          exp: verified.claims.exp,
-        });
+        try {
+          identity = await ctx.identityClient.getIdentity({
+            token: token!,
+            sub: verified.claims.sub,
+            email: verified.claims.email,
+            identityNonce: verified.claims.identity_nonce,
+            exp: verified.claims.exp,
+          });
+        } catch (error) {
+          // The client handles what it expects; anything else still only costs the identity.
+          log.warn(
+            'identity-unexpected',
+            () =>
+              `Cloudflare Access identity failed unexpectedly, continuing with the token's claims and no groups: ${logValue(
+                error,
+              )}`,
+          );
+          identity = undefined;
+        }
       }
       const cfIdentity = identity ?? fallbackIdentity(verified);
       const expiresInSeconds = Math.max(

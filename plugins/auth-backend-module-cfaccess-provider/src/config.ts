@@ -1,8 +1,11 @@
 import { Config } from '@backstage/config';
+import { isLoopbackHost, namesThisMachine } from './hostNames';
 import {
   parseServiceTokenSubject,
   ServiceTokenSubject,
 } from './serviceTokenSubject';
+
+export { isLoopbackHost, namesThisMachine };
 
 /** Defaults and bounds for every numeric setting; the README table mirrors these. */
 export const numericSettings = {
@@ -80,39 +83,6 @@ const TEAM_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
 const HEADER_NAME_PATTERN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/i;
 // RFC 6265 cookie-name (token) characters.
 const COOKIE_NAME_PATTERN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/i;
-
-/**
- * True for hosts that never leave the machine; only these may use http. Takes
- * a WHATWG URL hostname, which has IPv4 in dotted form and IPv6 compressed.
- */
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/\.$/, '');
-  if (host === 'localhost' || host === '[::1]') {
-    return true;
-  }
-  // IPv4-mapped IPv6 of 127.0.0.0/8, e.g. [::ffff:127.0.0.1] is [::ffff:7f00:1].
-  if (/^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(host)) {
-    return true;
-  }
-  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
-  return !!m && m.slice(1).every(octet => Number(octet) <= 255);
-}
-
-/**
- * True for hosts that name this machine: loopback, `*.localhost` (which
- * browsers and some resolvers send to loopback) and the unspecified address.
- * Whatever listens there would be trusted as Cloudflare Access, so outside
- * development such a team domain needs an explicit opt-in.
- */
-export function namesThisMachine(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/\.$/, '');
-  return (
-    isLoopbackHost(host) ||
-    host.endsWith('.localhost') ||
-    host === '0.0.0.0' ||
-    host === '[::]'
-  );
-}
 
 /**
  * Whether the development allowances (an http or loopback team domain) apply,

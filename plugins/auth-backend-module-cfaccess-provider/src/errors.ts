@@ -269,3 +269,22 @@ export class CloudflareAccessUserNotFoundError extends NotAllowedError {
   /** Always `user_not_found`; also in the response body. */
   readonly reason = 'user_not_found' as const;
 }
+
+/**
+ * A 503 from `signInWithCatalogUserAndAccessGroups` when get-identity was
+ * unavailable: the person's groups are unknown rather than empty, so the
+ * sign-in fails closed. The reason code is in the message, so Backstage's
+ * error log of the 503 names it.
+ *
+ * @public
+ */
+export class CloudflareAccessIdentityUnavailableError extends ServiceUnavailableError {
+  /** Always `identity_unavailable`; also in the response body. */
+  readonly reason = 'identity_unavailable' as const;
+
+  constructor() {
+    super(
+      'Cloudflare Access sign-in unavailable (identity_unavailable): the identity (groups) is unavailable right now; try signing in again shortly',
+    );
+  }
+}

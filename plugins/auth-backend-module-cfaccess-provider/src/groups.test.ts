@@ -49,6 +49,35 @@ describe('normalizeAccessGroups', () => {
     expect(normalizeAccessGroups(undefined)).toEqual([]);
     expect(normalizeAccessGroups('admins')).toEqual([]);
   });
+
+  it('reads numeric ids as text and drops groups whose id cannot be read, so a name cannot stand in for it', () => {
+    expect(
+      normalizeAccessGroups([
+        { id: 4242, name: 'admins' },
+        { id: '  ', name: 'admins' },
+        { id: { value: 'x' }, name: 'admins' },
+        { id: 1.5, name: 'admins' },
+        { id: null, name: 'named' },
+      ]),
+    ).toEqual([
+      { id: '4242', name: 'admins', email: '' },
+      { id: '', name: 'named', email: '' },
+    ]);
+    const map = createAccessGroupMapper({
+      accessGroups: [
+        { name: 'admins', entityRef: 'group:default/admins' },
+        { id: '4242', entityRef: 'group:default/numeric' },
+      ],
+    });
+    expect(
+      map(
+        normalizeAccessGroups([
+          { id: 4242, name: 'admins' },
+          { id: '  ', name: 'admins' },
+        ]),
+      ),
+    ).toEqual(['group:default/numeric']);
+  });
 });
 
 describe('createAccessGroupMapper with an explicit mapping', () => {
@@ -92,6 +121,26 @@ describe('createAccessGroupMapper with an explicit mapping', () => {
       expect(map([group(name)])).toEqual([]);
     },
   );
+
+  it('matches a name entry only for groups without an id', () => {
+    const { warnings, logger } = recordingLogger();
+    const byName = createAccessGroupMapper({
+      accessGroups: [{ name: 'Admins', entityRef: 'group:default/admins' }],
+      logger,
+    });
+    // The identity provider reports no ids: the exact name is all there is.
+    expect(byName(['Admins'])).toEqual(['group:default/admins']);
+    expect(byName([group('Admins')])).toEqual(['group:default/admins']);
+    // With ids, anyone who can create a group can name it "Admins".
+    expect(byName([group('Admins', 'made-by-a-member')])).toEqual([]);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^Cloudflare Access group "Admins" \(id "made-by-a-member"\) grants nothing by its name: .*mapped by that id only/,
+      ),
+    ]);
+    // The real team, mapped by id, still grants.
+    expect(map([group('Admins', ADMINS_ID)])).toEqual(['group:default/admins']);
+  });
 
   it('never takes a group name for an id', () => {
     // An identity provider without ids reports a group *named* like the mapped id.
@@ -142,6 +191,78 @@ describe('createAccessGroupMapper with an explicit mapping', () => {
   });
 });
 
+describe('createAccessGroupMapper scoped to an identity provider', () => {
+  const OKTA = { id: 'b1c0ffee-0000-4000-8000-000000000001', type: 'okta' };
+  const GITHUB = { id: 'b1c0ffee-0000-4000-8000-000000000002', type: 'github' };
+  const map = createAccessGroupMapper({
+    accessGroups: [
+      {
+        id: 'admins-id',
+        idp: { id: OKTA.id },
+        entityRef: 'group:default/admins',
+      },
+      { name: 'sre', idp: { type: 'github' }, entityRef: 'group:default/sre' },
+      {
+        name: 'ops',
+        idp: { id: GITHUB.id, type: 'github' },
+        entityRef: 'group:default/ops',
+      },
+      { id: 'everyone-id', entityRef: 'group:default/everyone' },
+    ],
+  });
+
+  it('matches an entry with idp only for groups from that identity provider', () => {
+    expect(map([group('Admins', 'admins-id')], OKTA)).toEqual([
+      'group:default/admins',
+    ]);
+    expect(map([group('Admins', 'admins-id')], GITHUB)).toEqual([]);
+    expect(map(['sre', 'ops'], GITHUB)).toEqual([
+      'group:default/sre',
+      'group:default/ops',
+    ]);
+    expect(map(['sre', 'ops'], OKTA)).toEqual([]);
+    // id and type must both match when both are given.
+    expect(map(['ops'], { id: OKTA.id, type: 'github' })).toEqual([]);
+  });
+
+  it('matches no scoped entry when the identity provider is unknown', () => {
+    expect(map([group('Admins', 'admins-id'), 'sre', 'ops'])).toEqual([]);
+  });
+
+  it('matches an entry without idp for every identity provider', () => {
+    for (const idp of [OKTA, GITHUB, undefined]) {
+      expect(map([group('Everyone', 'everyone-id')], idp)).toEqual([
+        'group:default/everyone',
+      ]);
+    }
+  });
+
+  it.each([
+    [{ idp: 'okta' }, /accessGroups\[0\]\.idp must be \{ id, type \}/],
+    [{ idp: {} }, /accessGroups\[0\]\.idp must have an id, a type or both/],
+    [
+      { idp: { type: '' } },
+      /accessGroups\[0\]\.idp\.type must be a non-empty string/,
+    ],
+    [
+      { idp: { id: 7 } },
+      /accessGroups\[0\]\.idp\.id must be a non-empty string/,
+    ],
+    [
+      { idp: { name: 'Okta' } },
+      /accessGroups\[0\]\.idp takes only id and type, got name/,
+    ],
+  ])('refuses an invalid idp at once: %j', (entry, message) => {
+    expect(() =>
+      createAccessGroupMapper({
+        accessGroups: [
+          { id: 'g', entityRef: 'group:default/g', ...entry } as any,
+        ],
+      }),
+    ).toThrow(message);
+  });
+});
+
 describe('createAccessGroupMapper with dangerouslyMapGroupNames', () => {
   it('maps lower-case entity names into the access namespace by default', () => {
     const map = createAccessGroupMapper({ dangerouslyMapGroupNames: true });
@@ -173,7 +294,7 @@ describe('createAccessGroupMapper with dangerouslyMapGroupNames', () => {
       ]);
       expect(warnings).toEqual([
         expect.stringContaining(
-          `${JSON.stringify(name)} (id g-1) grants nothing`,
+          `${JSON.stringify(name)} (id "g-1") grants nothing`,
         ),
       ]);
     },
@@ -207,7 +328,7 @@ describe('createAccessGroupMapper with dangerouslyMapGroupNames', () => {
       ]),
     ).toEqual(['group:access/sre']);
     expect(warnings).toEqual([
-      'Cloudflare Access groups "admins" (id real-admins) and "admins" (id made-by-a-member) all map to group:access/admins; none of them grants it',
+      'Cloudflare Access groups "admins" (id "real-admins") and "admins" (id "made-by-a-member") all map to group:access/admins; none of them grants it',
     ]);
   });
 

@@ -4,16 +4,29 @@ import {
   stringifyEntityRef,
 } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
+import { logValue } from './logValue';
 import { CloudflareAccessGroup } from './types';
 
 // Kept verbatim: trimming or folding a name would let " admins " pass for "admins".
 const str = (value: unknown): string | undefined =>
   typeof value === 'string' && value.trim() ? value : undefined;
 
+/** The group's id as text: `''` when it reports none, `undefined` when it reports one we cannot read. */
+function groupId(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') {
+    return '';
+  }
+  if (typeof value === 'number' && Number.isSafeInteger(value)) {
+    return String(value);
+  }
+  return str(value);
+}
+
 /**
  * Normalises the `groups` of a get-identity answer. Identity providers
  * report either `{ id, name, email }` objects or plain strings (a name, no
- * id); anything else is dropped rather than guessed at. Values are kept
+ * id); anything else, including a group whose id is neither text nor a
+ * whole number, is dropped rather than guessed at. Values are kept
  * exactly as reported, and a missing `id` or `name` stays `''`, so a name is
  * never taken for an id.
  *
@@ -34,11 +47,16 @@ export function normalizeAccessGroups(
       }
     } else if (group && typeof group === 'object' && !Array.isArray(group)) {
       const g = group as Record<string, unknown>;
-      const id = str(g.id);
+      const id = groupId(g.id);
       const name = str(g.name);
+      // A group that reports an id we cannot read is dropped: kept id-less, its name alone would match
+      // `name` entries, which are meant only for identity providers that report no ids at all.
+      if (id === undefined) {
+        continue;
+      }
       if (id || name) {
         result.push({
-          id: id ?? '',
+          id,
           name: name ?? '',
           email: str(g.email) ?? '',
         });
@@ -49,15 +67,38 @@ export function normalizeAccessGroups(
 }
 
 /**
+ * The identity provider a mapping entry is scoped to, as get-identity reports
+ * it in `idp`: its `id` (the identity provider's id in Zero Trust), its
+ * `type` (`okta`, `azureAD`, `github`, …), or both. Each one given must match.
+ *
+ * @public
+ */
+export type AccessGroupIdentityProvider = { id?: string; type?: string };
+
+/**
  * One entry of an explicit Access group mapping: the Access group, by its
  * stable `id` (preferred) or, for identity providers that report no ids, by
- * its exact `name`, and the entity ref it grants.
+ * its exact `name`, and the entity ref it grants. A `name` entry matches only
+ * groups reported without an id: a group with an id is matched by its id
+ * only, so a group created with a mapped group's name in an identity provider
+ * with ids grants nothing. With `idp`, the entry matches only groups of
+ * people signed in through that identity provider.
  *
  * @public
  */
 export type AccessGroupMapping =
-  | { id: string; name?: undefined; entityRef: string }
-  | { name: string; id?: undefined; entityRef: string };
+  | {
+      id: string;
+      name?: undefined;
+      entityRef: string;
+      idp?: AccessGroupIdentityProvider;
+    }
+  | {
+      name: string;
+      id?: undefined;
+      entityRef: string;
+      idp?: AccessGroupIdentityProvider;
+    };
 
 /**
  * Options for {@link createAccessGroupMapper}; the same keys are the options
@@ -68,8 +109,8 @@ export type AccessGroupMapping =
 export type AccessGroupMapperOptions = {
   /**
    * The Access groups that grant ownership, each with the entity ref it
-   * grants. Matched exactly (case, spaces and all). Groups not listed grant
-   * nothing.
+   * grants. Matched exactly (case, spaces and all); a `name` entry only
+   * matches groups reported without an id. Groups not listed grant nothing.
    */
   accessGroups?: ReadonlyArray<AccessGroupMapping>;
   /**
@@ -82,18 +123,79 @@ export type AccessGroupMapperOptions = {
   dangerouslyMapGroupNames?: boolean;
   /** Namespace of the refs from `dangerouslyMapGroupNames`. Default `access`. */
   namespace?: string;
-  /** Receives the warnings of `dangerouslyMapGroupNames`. */
+  /**
+   * Receives the warnings of `dangerouslyMapGroupNames`, and of groups with an
+   * id that a `name` entry does not map.
+   */
   logger?: { warn(message: string): void };
 };
 
 /**
- * Turns a person's Access groups into ownership entity refs.
+ * Turns a person's Access groups into ownership entity refs. `idp` is the
+ * identity provider get-identity reported for them; entries scoped to an
+ * identity provider match only when it is given and matches.
  *
  * @public
  */
 export type AccessGroupMapper = (
   groups: ReadonlyArray<CloudflareAccessGroup | string>,
+  idp?: { id: string; type: string },
 ) => string[];
+
+/** A validated mapping entry. */
+type MappedRef = { ref: string; idp?: AccessGroupIdentityProvider };
+
+function readIdentityProvider(
+  idp: unknown,
+  where: string,
+): AccessGroupIdentityProvider | undefined {
+  if (idp === undefined) {
+    return undefined;
+  }
+  if (!idp || typeof idp !== 'object' || Array.isArray(idp)) {
+    throw new InputError(
+      `${where}.idp must be { id, type } of an identity provider (either or both)`,
+    );
+  }
+  const { id, type, ...rest } = idp as Record<string, unknown>;
+  if (Object.keys(rest).length > 0) {
+    throw new InputError(
+      `${where}.idp takes only id and type, got ${Object.keys(rest).join(
+        ', ',
+      )}`,
+    );
+  }
+  for (const [key, value] of [
+    ['id', id],
+    ['type', type],
+  ] as const) {
+    if (value !== undefined && (typeof value !== 'string' || !value.trim())) {
+      throw new InputError(`${where}.idp.${key} must be a non-empty string`);
+    }
+  }
+  if (id === undefined && type === undefined) {
+    throw new InputError(`${where}.idp must have an id, a type or both`);
+  }
+  return {
+    ...(id !== undefined && { id: id as string }),
+    ...(type !== undefined && { type: type as string }),
+  };
+}
+
+/** An entry without `idp` matches every identity provider; with it, only that one. */
+function idpMatches(
+  scope: AccessGroupIdentityProvider | undefined,
+  idp: { id: string; type: string } | undefined,
+): boolean {
+  if (!scope) {
+    return true;
+  }
+  return (
+    !!idp &&
+    (scope.id === undefined || scope.id === idp.id) &&
+    (scope.type === undefined || scope.type === idp.type)
+  );
+}
 
 /** Refs are compared case-insensitively by the catalog; keep one spelling. */
 function canonicalRef(ref: string, where: string): string {
@@ -129,8 +231,8 @@ function isLosslessEntityName(name: string): boolean {
 
 const describeGroup = (group: CloudflareAccessGroup) =>
   group.id
-    ? `${JSON.stringify(group.name)} (id ${group.id})`
-    : JSON.stringify(group.name);
+    ? `${logValue(group.name)} (id ${logValue(group.id)})`
+    : logValue(group.name);
 
 /**
  * Validates the mapping once (an invalid entry throws, naming it) and
@@ -158,8 +260,8 @@ export function createAccessGroupMapper(
       'namespace only applies to dangerouslyMapGroupNames; map groups to refs in any namespace with accessGroups',
     );
   }
-  const byId = new Map<string, string[]>();
-  const byName = new Map<string, string[]>();
+  const byId = new Map<string, MappedRef[]>();
+  const byName = new Map<string, MappedRef[]>();
   entries.forEach((entry, index) => {
     const where = `accessGroups[${index}]`;
     const id = entry?.id;
@@ -179,8 +281,9 @@ export function createAccessGroupMapper(
       throw new InputError(`${where}.entityRef must be an entity ref`);
     }
     const ref = canonicalRef(entry.entityRef, `${where}.entityRef`);
+    const idp = readIdentityProvider(entry.idp, where);
     const map = id !== undefined ? byId : byName;
-    map.set(key, [...(map.get(key) ?? []), ref]);
+    map.set(key, [...(map.get(key) ?? []), { ref, ...(idp && { idp }) }]);
   });
 
   const namespace = options.namespace ?? 'access';
@@ -193,18 +296,30 @@ export function createAccessGroupMapper(
   }
   const warn = (message: string) => options.logger?.warn(message);
 
-  return groups => {
+  const matching = (
+    mapped: MappedRef[] | undefined,
+    idp: { id: string; type: string } | undefined,
+  ) => (mapped ?? []).filter(entry => idpMatches(entry.idp, idp));
+
+  return (groups, idp) => {
     const refs = new Set<string>();
     // Automatic candidates by ref, with every distinct group that produced it.
     const automatic = new Map<string, Map<string, CloudflareAccessGroup>>();
     for (const group of normalizeAccessGroups(groups)) {
-      const explicit = [
-        ...((group.id && byId.get(group.id)) || []),
-        ...((group.name && byName.get(group.name)) || []),
-      ];
+      // A group with an id is known by its id alone: anyone may name a group "Admins".
+      const explicit = group.id
+        ? matching(byId.get(group.id), idp)
+        : matching(byName.get(group.name), idp);
       if (explicit.length > 0) {
-        explicit.forEach(ref => refs.add(ref));
+        explicit.forEach(entry => refs.add(entry.ref));
         continue;
+      }
+      if (group.id && matching(byName.get(group.name), idp).length > 0) {
+        warn(
+          `Cloudflare Access group ${describeGroup(
+            group,
+          )} grants nothing by its name: its identity provider reports an id, and a group with an id is mapped by that id only (accessGroups: { id })`,
+        );
       }
       if (!options.dangerouslyMapGroupNames || !group.name) {
         continue;

@@ -247,7 +247,7 @@ describe('IdentityClient', () => {
     ['groups as strings', { groups: ['a', 'b', ''] }, ['a', 'b']],
     [
       'groups as objects, some partial',
-      { groups: [{ id: 'g1', name: 'One' }, { name: 'Two' }, { id: 3 }, null] },
+      { groups: [{ id: 'g1', name: 'One' }, { name: 'Two' }, { id: true }, null] },
       ['One', 'Two'],
     ],
     ['groups missing', {}, []],

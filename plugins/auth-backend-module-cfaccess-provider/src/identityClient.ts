@@ -2,6 +2,8 @@ import { CacheService } from '@backstage/backend-plugin-api';
 import { deepFreeze } from './deepFreeze';
 import { cachedIdentitySchema, identityAnswerSchema } from './identitySchema';
 import { IdentityMemo } from './identityMemo';
+import { exceedsJsonDepth, MAX_JSON_DEPTH } from './jsonDepth';
+import { logValue } from './logValue';
 import { CfAccessMetrics } from './metrics';
 import { RateLimitedLogger } from './rateLimitedLogger';
 import { discardBody, readBodyText } from './responseBody';
@@ -148,7 +150,7 @@ export class IdentityClient {
       } catch (error) {
         logger.warn(
           'identity-cache-set',
-          `Identity cache write failed: ${errorMessage(error)}`,
+          `Identity cache write failed: ${logValue(error)}`,
         );
       }
     }
@@ -172,7 +174,7 @@ export class IdentityClient {
     } catch (error) {
       logger.warn(
         'identity-cache-get',
-        `Identity cache read failed, fetching instead: ${errorMessage(error)}`,
+        `Identity cache read failed, fetching instead: ${logValue(error)}`,
       );
       return undefined;
     }
@@ -221,7 +223,7 @@ export class IdentityClient {
       logger.warn(
         'identity-fetch',
         `Cloudflare Access get-identity failed, continuing with the token's claims and no groups: ${
-          timeout ? 'request timed out' : errorMessage(error)
+          timeout ? 'request timed out' : logValue(error)
         }`,
       );
       return undefined;
@@ -233,6 +235,12 @@ function parseIdentity(
   body: unknown,
   request: IdentityRequest,
 ): CloudflareAccessIdentityProfile {
+  // Before anything walks it: deep nesting is never a real answer.
+  if (exceedsJsonDepth(body)) {
+    throw new Error(
+      `get-identity answered with JSON nested deeper than ${MAX_JSON_DEPTH} levels`,
+    );
+  }
   const parsed = identityAnswerSchema.safeParse(body);
   if (!parsed.success) {
     throw new Error(
@@ -278,6 +286,9 @@ export function parseCachedIdentity(
   } catch {
     return undefined;
   }
+  if (exceedsJsonDepth(json)) {
+    return undefined;
+  }
   const parsed = cachedIdentitySchema.safeParse(json);
   return parsed.success && parsed.data.email === email
     ? parsed.data
@@ -288,8 +299,4 @@ function isTimeout(error: unknown): boolean {
   // Duck-typed: the abort error is a DOMException, not always an Error.
   const name = (error as { name?: unknown } | undefined)?.name;
   return name === 'TimeoutError' || name === 'AbortError';
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -30,11 +30,13 @@ export {
   createAccessGroupMapper,
   normalizeAccessGroups,
   type AccessGroupMapper,
+  type AccessGroupIdentityProvider,
   type AccessGroupMapperOptions,
   type AccessGroupMapping,
 } from './groups';
 export {
   CloudflareAccessAuthenticationError,
+  CloudflareAccessIdentityUnavailableError,
   CloudflareAccessKeysUnavailableError,
   CloudflareAccessUserNotFoundError,
   cloudflareAccessRejectionReasons,

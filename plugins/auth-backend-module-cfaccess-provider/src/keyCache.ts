@@ -1,5 +1,6 @@
 import { importJWK, JWK } from 'jose';
 import { CloudflareAccessKeysUnavailableError } from './errors';
+import { logValue } from './logValue';
 import { CfAccessMetrics } from './metrics';
 import { RateLimitedLogger } from './rateLimitedLogger';
 import { discardBody, readBodyText } from './responseBody';
@@ -148,8 +149,8 @@ export class KeyCache {
       // is held back by the failure cooldown): we cannot check this token, so
       // it is an outage (503), not the token's fault (401 unknown_kid).
       throw new CloudflareAccessKeysUnavailableError(
-        `cannot tell whether kid ${JSON.stringify(
-          kid.slice(0, 64),
+        `cannot tell whether kid ${logValue(
+          kid,
         )} is a current key: the signing keys could not be refreshed from ${
           this.options.certsUrl
         } (${describe(this.lastError)})`,
@@ -301,8 +302,8 @@ export class KeyCache {
           `duplicate-kid:${kid}`,
           `Cloudflare Access certs list ${
             entry.keys.length
-          } different keys under kid ${JSON.stringify(
-            kid.slice(0, 64),
+          } different keys under kid ${logValue(
+            kid,
           )}; tokens with that kid are checked against each`,
         );
       }
@@ -326,9 +327,10 @@ function isTimeout(error: unknown): boolean {
   return name === 'TimeoutError' || name === 'AbortError';
 }
 
+/** A fetch error for the log: its message, quoted and capped (logValue), as it may come from the network. */
 export function describe(error: unknown): string {
   if (isTimeout(error)) {
     return 'request timed out';
   }
-  return error instanceof Error ? error.message : String(error ?? 'unknown');
+  return logValue(error ?? 'unknown');
 }

@@ -90,7 +90,7 @@ describe('KeyRefresher', () => {
     expect(timers.pending()[0].delayMs).toBe(30_000);
     expect(warn).toHaveBeenCalledTimes(1);
     expect(warn.mock.calls[0][0]).toMatch(
-      /Could not refresh Cloudflare Access signing keys.*keys fetched 480s ago keep serving.*retrying in 30s: certs endpoint answered HTTP 500/,
+      /Could not refresh Cloudflare Access signing keys.*keys fetched 480s ago keep serving.*retrying in 30s: "certs endpoint answered HTTP 500"/,
     );
     // Still fresh (480s + 30s < 600s): served without a request.
     await fireNext();

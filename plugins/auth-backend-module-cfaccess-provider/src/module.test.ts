@@ -309,6 +309,10 @@ describe('auth backend with the cfaccess module', () => {
         await mintToken(key, userClaims(clock, { identity_nonce: 'other' })),
       );
       expect(degraded.status).toBe(503);
+      expect(degraded.body.error).toMatchObject({
+        name: 'ServiceUnavailableError',
+        reason: 'identity_unavailable',
+      });
     } finally {
       await backend.stop();
     }
@@ -363,10 +367,74 @@ describe('auth backend with the cfaccess module', () => {
       [{ resolver: 'emailMatchingUserEntityProfileEmial' }],
       /auth\.providers\.cfaccess\.signIn\.resolvers\[0\]\.resolver must name a sign-in resolver \(.*emailMatchingUserEntityProfileEmail.*\), got "emailMatchingUserEntityProfileEmial"/,
     ],
+    [
+      [
+        {
+          resolver: 'emailMatchingUserEntityProfileEmail',
+          allowedDomains: 'example.com',
+        },
+      ],
+      /auth\.providers\.cfaccess\.signIn\.resolvers\[0\] \(emailMatchingUserEntityProfileEmail\): Invalid sign-in resolver options.*allowedDomains/,
+    ],
+    [
+      [
+        {
+          resolver: 'emailMatchingUserEntityProfileEmail',
+          dangerouslyAllowSignInWithoutUserInCatalog: 'yes',
+        },
+      ],
+      /auth\.providers\.cfaccess\.signIn\.resolvers\[0\] \(emailMatchingUserEntityProfileEmail\): Invalid sign-in resolver options.*dangerouslyAllowSignInWithoutUserInCatalog/,
+    ],
+    [
+      [
+        {
+          resolver: 'emailMatchingUserEntityProfileEmail',
+          allowedDomains: ['example.com', '@example.org'],
+        },
+      ],
+      /auth\.providers\.cfaccess\.signIn\.resolvers\[0\] \(emailMatchingUserEntityProfileEmail\): allowedDomains\[1\] must be a domain/,
+    ],
+    [[], /auth\.providers\.cfaccess\.signIn\.resolvers is required/],
   ])('does not start with signIn.resolvers %j', async (resolvers, message) => {
     await expect(
       start([cfaccessModule], { signIn: { resolvers } }),
     ).rejects.toThrow(message);
+  });
+
+  describe('under NODE_ENV=development', () => {
+    // Where the auth backend only logs a provider factory's error and skips the provider.
+    const nodeEnv = process.env.NODE_ENV;
+    beforeEach(() => {
+      process.env.NODE_ENV = 'development';
+    });
+    afterEach(() => {
+      process.env.NODE_ENV = nodeEnv;
+    });
+
+    it.each([
+      [
+        { signIn: { resolvers: [{ resolver: 'noSuchResolver' }] } },
+        /auth\.providers\.cfaccess\.signIn\.resolvers\[0\]\.resolver must name a sign-in resolver/,
+      ],
+      [
+        {
+          signIn: {
+            resolvers: [
+              {
+                resolver: 'emailMatchingUserEntityProfileEmail',
+                allowedDomain: ['example.com'],
+              },
+            ],
+          },
+        },
+        /auth\.providers\.cfaccess\.signIn\.resolvers\[0\] \(emailMatchingUserEntityProfileEmail\): Invalid sign-in resolver options/,
+      ],
+      [{}, /auth\.providers\.cfaccess\.signIn\.resolvers is required/],
+    ])('still does not start with %j', async (providerConfig, message) => {
+      await expect(start([cfaccessModule], providerConfig)).rejects.toThrow(
+        message,
+      );
+    });
   });
 
   it('maps lower-case group names into the access namespace only with dangerouslyMapGroupNames', async () => {

@@ -11,8 +11,10 @@ import { checkCloudflareAccessConfig } from './checkConfig';
 import { RateLimitedLogger } from './rateLimitedLogger';
 import {
   moduleSignInResolverFactories,
-  readSignInResolverChain,
+  readRequiredSignInResolverChain,
 } from './signInResolverConfig';
+
+const PROVIDER_ID = 'cfaccess';
 
 /**
  * Cloudflare Access sign-in for the auth backend, configured under
@@ -47,19 +49,21 @@ export const authModuleCfAccessProvider = createBackendModule({
         const factories = moduleSignInResolverFactories(message =>
           warnings.warn(message, message),
         );
+        // Read here, not in the provider factory: the auth backend catches a
+        // factory's error under NODE_ENV=development, logs it and answers 404
+        // at sign-in; an unknown resolver or bad options must stop startup.
+        const signInResolver = readRequiredSignInResolverChain({
+          config: rootConfig.getConfig(`auth.providers.${PROVIDER_ID}`),
+          providerId: PROVIDER_ID,
+          factories,
+          logger,
+        });
         providers.registerProvider({
-          providerId: 'cfaccess',
-          factory: ctx =>
-            createProxyAuthProviderFactory({
-              authenticator,
-              // Undefined without signIn.resolvers: auth-node then reports that none is configured.
-              signInResolver: readSignInResolverChain({
-                config: ctx.config,
-                providerId: ctx.providerId,
-                factories,
-                logger,
-              }),
-            })(ctx),
+          providerId: PROVIDER_ID,
+          factory: createProxyAuthProviderFactory({
+            authenticator,
+            signInResolver,
+          }),
         });
       },
     });

@@ -215,10 +215,10 @@ describe('GET /api/auth/cfaccess/refresh rejections', () => {
       // The server log has what the caller was not told.
       const log = warnings.join('\n');
       expect(log).toMatch(
-        /rejected \(expired\) for jane@example\.com: the token expired at/,
+        /rejected \(expired\) for "jane@example\.com": the token expired at/,
       );
       expect(log).toMatch(
-        /rejected \(unknown_service_token\) for unlisted-bot\.access/,
+        /rejected \(unknown_service_token\) for "unlisted-bot\.access"/,
       );
       expect(log).toMatch(
         /rejected \(wrong_issuer\).*internal-idp\.corp\.example:8443/,

@@ -322,7 +322,7 @@ describe('cloudflareAccessSignInResolvers', () => {
       });
       // "Platform Team" is no entity name: skipped, with the module's warning.
       expect(warnings).toEqual([
-        expect.stringContaining('"Platform Team" (id g1) grants nothing'),
+        expect.stringContaining('"Platform Team" (id "g1") grants nothing'),
       ]);
     });
 
@@ -351,7 +351,13 @@ describe('cloudflareAccessSignInResolvers', () => {
           { profile, result: userResult({ identityAvailable: false }) },
           ctx as any,
         ),
-      ).rejects.toMatchObject({ name: 'ServiceUnavailableError' });
+      ).rejects.toMatchObject({
+        name: 'ServiceUnavailableError',
+        reason: 'identity_unavailable',
+        message: expect.stringMatching(
+          /^Cloudflare Access sign-in unavailable \(identity_unavailable\): /,
+        ),
+      });
       expect(ctx.issueToken).not.toHaveBeenCalled();
     });
 
@@ -365,5 +371,110 @@ describe('cloudflareAccessSignInResolvers', () => {
         ),
       ).rejects.toBeInstanceOf(NotFoundError);
     });
+  });
+});
+
+describe('allowedDomains', () => {
+  const withEmail = (email: string) =>
+    userResult({ claims: { email, sub: 'u9' } as any });
+
+  // Every resolver that takes allowedDomains compares domains the same way.
+  const resolvers = {
+    emailMatchingUserEntityProfileEmail: (allowedDomains: string[]) =>
+      cloudflareAccessSignInResolvers.emailMatchingUserEntityProfileEmail({
+        allowedDomains,
+      }),
+    emailLocalPartMatchingUserEntityName: (allowedDomains: string[]) =>
+      cloudflareAccessSignInResolvers.emailLocalPartMatchingUserEntityName({
+        allowedDomains,
+      }),
+    signInWithCatalogUserAndAccessGroups: (allowedDomains: string[]) =>
+      cloudflareAccessSignInResolvers.signInWithCatalogUserAndAccessGroups({
+        allowedDomains,
+        accessGroups: [{ id: 'g1', entityRef: 'group:default/platform' }],
+      }),
+  };
+
+  describe.each(Object.entries(resolvers))('%s', (_name, create) => {
+    it.each([
+      'alice@example.com',
+      'alice@EXAMPLE.com',
+      'alice@Example.Com',
+      'alice@xn--bcher-kva.example',
+    ])('accepts %s', async email => {
+      const resolver = create(['example.com', 'xn--bcher-kva.example']);
+      await expect(
+        resolver({ profile, result: withEmail(email) }, mockContext() as any),
+      ).resolves.toBeDefined();
+    });
+
+    it.each([
+      ['two "@"', 'alice@evil.com@example.com'],
+      ['an "@" in the local part', 'alice@example.com@example.com'],
+      ['a longer domain', 'alice@example.com.evil.com'],
+      ['a subdomain', 'alice@sub.example.com'],
+      ['a trailing dot', 'alice@example.com.'],
+      ['no local part', '@example.com'],
+      ['no "@"', 'example.com'],
+      ['a Cyrillic look-alike', 'alice@ex\u0430mple.com'],
+      ['a full-width look-alike', 'alice@\uff45xample.com'],
+      ['the Kelvin sign, which lower-cases to k', 'alice@\u212aexample.com'],
+      ['a dotless i', 'alice@\u0131nfo.example'],
+      ['a zero-width space', 'alice@example\u200b.com'],
+      ['spaces', 'alice@ example.com'],
+    ])('refuses %s (%j)', async (_why, email) => {
+      // Each look-alike is refused although its ASCII twin is allowed.
+      const domains = ['example.com', 'kexample.com', 'info.example'];
+      const ctx = mockContext();
+      await expect(
+        create(domains)({ profile, result: withEmail(email) }, ctx as any),
+      ).rejects.toMatchObject({ name: 'NotAllowedError' });
+      expect(ctx.signInWithCatalogUser).not.toHaveBeenCalled();
+      expect(ctx.findCatalogUser).not.toHaveBeenCalled();
+    });
+
+    it.each([
+      [
+        ['example.com', '@example.com'],
+        /allowedDomains\[1\] must be a domain such as example.com, without "@"/,
+      ],
+      [
+        ['alice@example.com'],
+        /allowedDomains\[0\] must be a domain .*without "@"/,
+      ],
+      [
+        ['bücher.example'],
+        /allowedDomains\[0\] must be a plain ASCII domain .*xn-- form/,
+      ],
+      [
+        ['ex\u0430mple.com'],
+        /allowedDomains\[0\] must be a plain ASCII domain/,
+      ],
+      [
+        ['\u212aexample.com'],
+        /allowedDomains\[0\] must be a plain ASCII domain/,
+      ],
+      [['example.com.'], /allowedDomains\[0\] must be a plain ASCII domain/],
+      [['*.example.com'], /allowedDomains\[0\] must be a plain ASCII domain/],
+      [[' example.com'], /allowedDomains\[0\] must be a plain ASCII domain/],
+      [['localhost'], /allowedDomains\[0\] must be a plain ASCII domain/],
+    ])('refuses to be created with allowedDomains %j', (domains, message) => {
+      expect(() => create(domains)).toThrow(message);
+    });
+  });
+
+  it('takes the local part before the one "@" only', async () => {
+    const ctx = mockContext();
+    const resolver =
+      cloudflareAccessSignInResolvers.emailLocalPartMatchingUserEntityName({
+        dangerouslyAllowAnyEmailDomain: true,
+      });
+    await expect(
+      resolver(
+        { profile, result: withEmail('alice@evil.com@example.com') },
+        ctx as any,
+      ),
+    ).rejects.toMatchObject({ name: 'NotAllowedError' });
+    expect(ctx.signInWithCatalogUser).not.toHaveBeenCalled();
   });
 });

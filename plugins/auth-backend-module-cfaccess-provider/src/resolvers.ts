@@ -1,10 +1,5 @@
 import { stringifyEntityRef } from '@backstage/catalog-model';
-import {
-  InputError,
-  NotAllowedError,
-  NotFoundError,
-  ServiceUnavailableError,
-} from '@backstage/errors';
+import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
 import {
   AuthResolverContext,
   createSignInResolverFactory,
@@ -13,6 +8,8 @@ import {
   SignInResolverFactory,
 } from '@backstage/plugin-auth-node';
 import { z } from 'zod/v3';
+import { emailDomain, readAllowedDomains } from './emailDomain';
+import { CloudflareAccessIdentityUnavailableError } from './errors';
 import { AccessGroupMapping, createAccessGroupMapper } from './groups';
 import { CloudflareAccessResult } from './types';
 
@@ -111,6 +108,13 @@ const groupsOptionsSchema: z.ZodType<
             id: z.string().optional(),
             name: z.string().optional(),
             entityRef: z.string(),
+            idp: z
+              .object({
+                id: z.string().optional(),
+                type: z.string().optional(),
+              })
+              .strict()
+              .optional(),
           })
           .strict(),
       )
@@ -143,7 +147,7 @@ function resolverFactory<TOptions>(options: {
 function signInEmail(
   result: CloudflareAccessResult,
   allowedDomains?: string[],
-): { email: string; localPart: string } {
+): { email: string } {
   const email =
     result.tokenType === 'service'
       ? result.serviceToken?.email
@@ -155,14 +159,37 @@ function signInEmail(
         : 'the Cloudflare Access token has no email',
     );
   }
-  const at = email.lastIndexOf('@');
-  const domain = email.slice(at + 1).toLowerCase();
-  if (allowedDomains && !allowedDomains.some(d => d.toLowerCase() === domain)) {
-    throw new NotAllowedError(
-      'Sign-in user email is not from an allowed domain',
-    );
+  // Exactly one "@" and an ASCII domain, compared exactly (see emailDomain).
+  if (allowedDomains) {
+    const domain = emailDomain(email);
+    if (domain === undefined || !allowedDomains.includes(domain)) {
+      throw new NotAllowedError(
+        'Sign-in user email is not from an allowed domain',
+      );
+    }
   }
-  return { email, localPart: email.slice(0, at) };
+  return { email };
+}
+
+/** The part before the one "@"; an email with more or none names nobody. */
+function localPartOf(email: string): string {
+  const at = email.indexOf('@');
+  if (at <= 0 || at !== email.lastIndexOf('@')) {
+    throw new NotAllowedError('Sign-in user email is not a valid address');
+  }
+  return email.slice(0, at);
+}
+
+/** The resolver's allowedDomains, validated and lower-cased; an InputError names a bad entry. */
+function allowedDomainsOption(domains: string[] | undefined) {
+  if (domains === undefined) {
+    return undefined;
+  }
+  try {
+    return readAllowedDomains(domains);
+  } catch (error) {
+    throw new InputError((error as Error).message);
+  }
 }
 
 /**
@@ -194,11 +221,12 @@ export function createSignInResolverFactories(logger?: {
   const emailMatchingUserEntityProfileEmail = resolverFactory({
     optionsSchema: emailOptionsSchema,
     create(options = {}) {
+      const allowedDomains = allowedDomainsOption(options.allowedDomains);
       return async (
         info: SignInInfo<CloudflareAccessResult>,
         ctx: AuthResolverContext,
       ) => {
-        const { email } = signInEmail(info.result, options.allowedDomains);
+        const { email } = signInEmail(info.result, allowedDomains);
         return signInWithCatalogUser(
           ctx,
           { filter: { 'spec.profile.email': email } },
@@ -212,7 +240,8 @@ export function createSignInResolverFactories(logger?: {
   const emailLocalPartMatchingUserEntityName = resolverFactory({
     optionsSchema: localPartOptionsSchema,
     create(options = {}) {
-      const { allowedDomains, dangerouslyAllowAnyEmailDomain } = options;
+      const { dangerouslyAllowAnyEmailDomain } = options;
+      const allowedDomains = allowedDomainsOption(options.allowedDomains);
       if (!allowedDomains && !dangerouslyAllowAnyEmailDomain) {
         throw new InputError(
           'emailLocalPartMatchingUserEntityName requires allowedDomains: without it, alice@ of any domain signs in as the catalog user alice. List your email domains, or set dangerouslyAllowAnyEmailDomain: true',
@@ -227,7 +256,9 @@ export function createSignInResolverFactories(logger?: {
         info: SignInInfo<CloudflareAccessResult>,
         ctx: AuthResolverContext,
       ) => {
-        const { localPart } = signInEmail(info.result, allowedDomains);
+        const localPart = localPartOf(
+          signInEmail(info.result, allowedDomains).email,
+        );
         return signInWithCatalogUser(
           ctx,
           { entityRef: { name: localPart } },
@@ -273,7 +304,8 @@ export function createSignInResolverFactories(logger?: {
   const signInWithCatalogUserAndAccessGroups = resolverFactory({
     optionsSchema: groupsOptionsSchema,
     create(options = {}) {
-      const { allowedDomains, ...mapping } = options;
+      const { allowedDomains: domains, ...mapping } = options;
+      const allowedDomains = allowedDomainsOption(domains);
       const mapAccessGroups = createAccessGroupMapper({ ...mapping, logger });
       return async (
         info: SignInInfo<CloudflareAccessResult>,
@@ -287,9 +319,7 @@ export function createSignInResolverFactories(logger?: {
         }
         const { email } = signInEmail(result, allowedDomains);
         if (!result.identityAvailable) {
-          throw new ServiceUnavailableError(
-            'Cloudflare Access identity (groups) is unavailable right now; try signing in again shortly',
-          );
+          throw new CloudflareAccessIdentityUnavailableError();
         }
         const { entity } = await ctx.findCatalogUser({
           filter: { 'spec.profile.email': email },
@@ -297,7 +327,10 @@ export function createSignInResolverFactories(logger?: {
         const { ownershipEntityRefs } = await ctx.resolveOwnershipEntityRefs(
           entity,
         );
-        const groupRefs = mapAccessGroups(result.cfIdentity.groups);
+        const groupRefs = mapAccessGroups(
+          result.cfIdentity.groups,
+          result.cfIdentity.idp,
+        );
         return ctx.issueToken({
           claims: {
             sub: stringifyEntityRef(entity),

@@ -94,7 +94,7 @@ describe('createCloudflareAccessSignInResolverChain', () => {
     });
     expect(log.warn).toHaveBeenCalledTimes(1);
     expect(log.warn).toHaveBeenCalledWith(
-      'Cloudflare Access sign-in found no catalog user for alice@example.com; byEmail: User not found; byName: no entity alice',
+      'Cloudflare Access sign-in refused (user_not_found): no catalog user for "alice@example.com"; byEmail: "User not found"; byName: "no entity alice"',
       { reason: 'user_not_found', subject: 'alice@example.com' },
     );
     expect(JSON.stringify(log.warn.mock.calls)).not.toContain('the-token');

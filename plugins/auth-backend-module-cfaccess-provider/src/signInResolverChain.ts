@@ -1,6 +1,7 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { SignInResolver } from '@backstage/plugin-auth-node';
 import { CloudflareAccessUserNotFoundError } from './errors';
+import { logField, logValue } from './logValue';
 import { RateLimitedLogger } from './rateLimitedLogger';
 import { CloudflareAccessResult } from './types';
 
@@ -63,16 +64,16 @@ export function createCloudflareAccessSignInResolverChain(
         if ((error as Error | undefined)?.name !== 'NotFoundError') {
           throw error;
         }
-        misses.push(`${name}: ${(error as Error).message}`);
+        misses.push(`${name}: ${logValue(error)}`);
       }
     }
     const { sentence, who } = describeCaller(info.result);
     log?.warn(
       `no-catalog-user:${who}`,
-      `Cloudflare Access sign-in found no catalog user for ${who}; ${misses.join(
-        '; ',
-      )}`,
-      { reason: 'user_not_found', subject: who },
+      `Cloudflare Access sign-in refused (user_not_found): no catalog user for ${logValue(
+        who,
+      )}; ${misses.join('; ')}`,
+      { reason: 'user_not_found', subject: logField(who) },
     );
     throw new CloudflareAccessUserNotFoundError(
       `${sentence}; ask your Backstage admin (sign-in resolvers tried: ${tried})`,

@@ -66,3 +66,19 @@ export function readSignInResolverChain(options: {
   });
   return createCloudflareAccessSignInResolverChain({ resolvers, logger });
 }
+
+/**
+ * readSignInResolverChain, with the list required: without resolvers the
+ * provider would sign nobody in, so startup stops with this error.
+ */
+export function readRequiredSignInResolverChain(
+  options: Parameters<typeof readSignInResolverChain>[0],
+): SignInResolver<CloudflareAccessResult> {
+  const chain = readSignInResolverChain(options);
+  if (!chain) {
+    throw new Error(
+      `auth.providers.${options.providerId}.signIn.resolvers is required: list the sign-in resolvers, e.g. [{ resolver: emailMatchingUserEntityProfileEmail }]`,
+    );
+  }
+  return chain;
+}

@@ -18,6 +18,8 @@ import {
 import { KeyCache, KeysForKid } from './keyCache';
 import { ServiceTokenSubject } from './serviceTokenSubject';
 import { deepFreeze } from './deepFreeze';
+import { exceedsJsonDepth, MAX_JSON_DEPTH } from './jsonDepth';
+import { logValue } from './logValue';
 import { CfAccessMetrics } from './metrics';
 import { CloudflareAccessClaims } from './types';
 import { VerifiedTokenCache } from './verifiedTokenCache';
@@ -150,9 +152,7 @@ export class TokenVerifier {
         if (!lookup.keys) {
           throw reject(
             'unknown_kid',
-            `no signing key with kid ${JSON.stringify(
-              kid.slice(0, 100),
-            )} in the team's certs`,
+            `no signing key with kid ${logValue(kid)} in the team's certs`,
           );
         }
         found = { kid, keys: lookup.keys };
@@ -261,11 +261,19 @@ export class TokenVerifier {
 
   private classify(payload: JWTPayload): VerifiedAccessToken {
     const { serviceTokens } = this.options.config;
+    // Signed, but from the identity provider's claims: bounded before anything walks it.
+    if (exceedsJsonDepth(payload)) {
+      throw reject(
+        'malformed_token',
+        `the token's claims nest deeper than ${MAX_JSON_DEPTH} levels`,
+        { subject: subjectOf(payload) },
+      );
+    }
     if (payload.type !== undefined && payload.type !== APPLICATION_TOKEN_TYPE) {
       throw reject(
         'wrong_token_type',
-        `the token's type is ${JSON.stringify(
-          String(payload.type).slice(0, 20),
+        `the token's type is ${logValue(
+          String(payload.type),
         )}, not "${APPLICATION_TOKEN_TYPE}" (an application token)`,
         { subject: subjectOf(payload) },
       );
@@ -287,7 +295,9 @@ export class TokenVerifier {
       if (!subject) {
         throw reject(
           'unknown_service_token',
-          `service token with Client ID ${commonName} is not listed in serviceTokens`,
+          `service token with Client ID ${logValue(
+            commonName,
+          )} is not listed in serviceTokens`,
           { subject: commonName },
         );
       }
@@ -351,8 +361,8 @@ function mapJoseError(
       case 'iss':
         return reject(
           'wrong_issuer',
-          `the token was issued by ${JSON.stringify(
-            String(error.payload.iss ?? '').slice(0, 200),
+          `the token was issued by ${logValue(
+            String(error.payload.iss ?? ''),
           )}, expected ${config.issuer}`,
           { subject, cause: error },
         );

@@ -69,7 +69,7 @@ const signInPersonWithAccessGroups: SignInResolver<
   });
   const { ownershipEntityRefs } = await ctx.resolveOwnershipEntityRefs(entity);
   const accessGroupRefs = result.identityAvailable
-    ? mapAccessGroups(result.cfIdentity.groups)
+    ? mapAccessGroups(result.cfIdentity.groups, result.cfIdentity.idp)
     : [];
   return ctx.issueToken({
     claims: {

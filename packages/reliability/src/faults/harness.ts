@@ -41,17 +41,43 @@ export const LOAD_USERS = Array.from(
   (_, i) => `load${String(i + 1).padStart(2, '0')}@example.com`,
 );
 
+/** Access groups with stable ids, as identity providers such as Okta or Microsoft Entra ID report them. */
+const ACCESS_GROUPS = {
+  engineering: {
+    id: '3d0f7a52-0c4e-4d7e-9a51-6f2b8f1c0e01',
+    name: 'engineering',
+  },
+  admins: { id: '3d0f7a52-0c4e-4d7e-9a51-6f2b8f1c0e02', name: 'admins' },
+  product: { id: '3d0f7a52-0c4e-4d7e-9a51-6f2b8f1c0e03', name: 'product' },
+};
+
 /** The people Access knows, with the groups get-identity reports for them. */
 export const ACCESS_USERS: EmulatorUser[] = [
   {
     email: 'alice@example.com',
     name: 'Alice Example',
-    groups: ['engineering', 'admins'],
+    groups: [ACCESS_GROUPS.engineering, ACCESS_GROUPS.admins],
   },
-  { email: 'bob@example.com', name: 'Bob Builder', groups: ['engineering'] },
-  { email: 'carol@example.com', name: 'Carol Danvers', groups: ['product'] },
-  { email: 'dave@example.com', name: 'Dave Lister', groups: ['product'] },
-  { email: 'erin@example.com', name: 'Erin Hale', groups: ['engineering'] },
+  {
+    email: 'bob@example.com',
+    name: 'Bob Builder',
+    groups: [ACCESS_GROUPS.engineering],
+  },
+  {
+    email: 'carol@example.com',
+    name: 'Carol Danvers',
+    groups: [ACCESS_GROUPS.product],
+  },
+  {
+    email: 'dave@example.com',
+    name: 'Dave Lister',
+    groups: [ACCESS_GROUPS.product],
+  },
+  {
+    email: 'erin@example.com',
+    name: 'Erin Hale',
+    groups: [ACCESS_GROUPS.engineering],
+  },
   ...LOAD_USERS.map(email => ({
     email,
     name: `Load ${email.slice(4, 6)}`,
@@ -164,10 +190,10 @@ export type FaultHarnessOptions = {
   emulator?: AccessEmulatorOptions;
 };
 
-/** As in the example app, only mapped Access groups grant ownership; ACCESS_USERS name their groups, so by name. */
+/** As in the example app, only mapped Access groups grant ownership, matched by their ids. */
 const mapAccessGroups = createAccessGroupMapper({
-  accessGroups: ['engineering', 'admins', 'product'].map(name => ({
-    name,
+  accessGroups: Object.values(ACCESS_GROUPS).map(({ id, name }) => ({
+    id,
     entityRef: `group:default/${name}`,
   })),
 });

@@ -1,4 +1,11 @@
-import { exportJWK, generateKeyPair, JWK, JWTPayload, SignJWT } from 'jose';
+import {
+  CompactSign,
+  exportJWK,
+  generateKeyPair,
+  JWK,
+  JWTPayload,
+  SignJWT,
+} from 'jose';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { ConfigReader } from '@backstage/config';
@@ -96,6 +103,21 @@ export async function mintToken(
     .sign(key.privateKey);
 }
 
+/** Signs a payload given as JSON text, for claims JSON.stringify cannot write (100,000 levels deep). */
+export async function mintTokenFromJson(
+  key: TestKey,
+  payloadJson: string,
+): Promise<string> {
+  return new CompactSign(new TextEncoder().encode(payloadJson))
+    .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT' })
+    .sign(key.privateKey);
+}
+
+/** `[[[…]]]`, `depth` arrays deep, as JSON text. */
+export function nestedJson(depth: number): string {
+  return `${'['.repeat(depth)}${']'.repeat(depth)}`;
+}
+
 /** msw server whose certs and get-identity answers tests can change and count. */
 export function createAccessServer() {
   const state = {
@@ -115,6 +137,8 @@ export function createAccessServer() {
       idp: { id: 'idp1', type: 'oidc' },
     }),
     identityStatus: 200,
+    /** When set, the get-identity body as it is: JSON that JSON.stringify cannot write. */
+    identityBody: undefined as string | undefined,
   };
   const server = setupServer(
     http.get(CERTS_URL, () => {
@@ -129,6 +153,11 @@ export function createAccessServer() {
       state.identityCookies.push(request.headers.get('cookie'));
       if (state.identityStatus !== 200) {
         return new HttpResponse('err', { status: state.identityStatus });
+      }
+      if (state.identityBody !== undefined) {
+        return new HttpResponse(state.identityBody, {
+          headers: { 'content-type': 'application/json' },
+        });
       }
       return HttpResponse.json(state.identity() ?? {});
     }),

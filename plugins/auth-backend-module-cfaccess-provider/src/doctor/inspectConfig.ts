@@ -16,7 +16,7 @@ import {
 } from '../config';
 import {
   moduleSignInResolverFactories,
-  readSignInResolverChain,
+  readRequiredSignInResolverChain,
 } from '../signInResolverConfig';
 import type { ConfigStack } from './loadConfigStack';
 
@@ -210,16 +210,11 @@ export async function inspectConfig(
   const providerConfig = stack.config.getOptionalConfig(PREFIX);
   if (providerConfig) {
     try {
-      const chain = readSignInResolverChain({
+      readRequiredSignInResolverChain({
         config: providerConfig,
         providerId: PROVIDER_ID,
         factories: moduleSignInResolverFactories(),
       });
-      if (!chain) {
-        warnings.push(
-          `${PREFIX}.signIn.resolvers is not set: the module's provider then signs nobody in (Backstage answers that no sign-in resolver is configured), unless a custom module supplies a resolver`,
-        );
-      }
     } catch (error) {
       problems.push((error as Error).message);
     }

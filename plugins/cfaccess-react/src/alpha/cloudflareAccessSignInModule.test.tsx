@@ -116,8 +116,14 @@ describe('cloudflareAccessSignInModule', () => {
     server.use(refreshOk());
     renderApp([cloudflareAccessSignInModule]);
 
+    // The file's first render of a whole app compiles and mounts every default extension: on a loaded CI
+    // machine that alone can take longer than findBy's default second.
     expect(
-      await screen.findByText('Signed in as user:default/jane.doe'),
+      await screen.findByText(
+        'Signed in as user:default/jane.doe',
+        {},
+        { timeout: 10_000 },
+      ),
     ).toBeInTheDocument();
   });
 

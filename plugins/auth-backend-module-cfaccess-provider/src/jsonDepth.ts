@@ -1,0 +1,33 @@
+/**
+ * How deep objects and arrays may nest in what Access sends us (claims,
+ * get-identity answers). Real answers nest a few levels; anything deeper is
+ * broken or hostile, and would otherwise cost stack wherever it is walked.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * True when `value` nests objects or arrays more than `maxDepth` levels deep
+ * (a primitive is depth 0, `{}` is 1). Iterative, and stops at the first
+ * branch too deep, so any input is checked in bounded stack.
+ */
+export function exceedsJsonDepth(
+  value: unknown,
+  maxDepth: number = MAX_JSON_DEPTH,
+): boolean {
+  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 1 }];
+  while (stack.length > 0) {
+    const { value: current, depth } = stack.pop()!;
+    if (current === null || typeof current !== 'object') {
+      continue;
+    }
+    if (depth > maxDepth) {
+      return true;
+    }
+    for (const child of Object.values(current)) {
+      if (child !== null && typeof child === 'object') {
+        stack.push({ value: child, depth: depth + 1 });
+      }
+    }
+  }
+  return false;
+}
