@@ -103,7 +103,7 @@ describe('checkTeamDomain', () => {
       const none = await checkTeamDomain(configFor(onlyEc.url));
       expect(none.ok).toBe(false);
       expect(none.error).toBe(
-        `${onlyEc.url}/cdn-cgi/access/certs: certs endpoint returned no usable RSA signing keys`,
+        `${onlyEc.url}/cdn-cgi/access/certs: "certs endpoint returned no usable RSA signing keys"`,
       );
       expect(none.warnings).toContain(
         'the certs answer has no public_cert, which Cloudflare Access always publishes: is ' +
@@ -121,14 +121,14 @@ describe('checkTeamDomain', () => {
     const unreachable = await checkTeamDomain(configFor(closed.url));
     expect(unreachable.ok).toBe(false);
     expect(unreachable.error).toMatch(
-      /did not answer with keys within jwks\.timeoutMs \(5000 ms\): (TypeError: )?fetch failed \(ECONNREFUSED\)$/,
+      /did not answer with keys within jwks\.timeoutMs \(5000 ms\): "(TypeError: )?fetch failed" \(ECONNREFUSED\)$/,
     );
 
     emulator.setFaults({ certsStatus: 503 });
     try {
       const failing = await checkTeamDomain(configFor(emulator.url));
       expect(failing.ok).toBe(false);
-      expect(failing.error).toMatch(/certs endpoint answered HTTP 503$/);
+      expect(failing.error).toMatch(/"certs endpoint answered HTTP 503"$/);
     } finally {
       emulator.clearFaults();
     }

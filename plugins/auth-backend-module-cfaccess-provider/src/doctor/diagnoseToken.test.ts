@@ -189,6 +189,19 @@ describe('diagnosing a token against the emulator', () => {
     );
   });
 
+  it("escapes control characters in a crafted token's claims", async () => {
+    const token = await fixture.sign({
+      ...personClaims(fixture.emulator),
+      iss: 'https://evil.example\u001b[2J\u001b]0;pwned\u0007',
+    });
+    const { report, token: diagnosis } = await doctor(token);
+    expect(diagnosis.reason).toBe('wrong_issuer');
+    expect(renderHuman(report)).not.toMatch(
+      /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/,
+    );
+    expect(diagnosis.claims.iss).toContain('\\u001b[2J');
+  });
+
   it('rejects the organisation token (type org)', async () => {
     const token = await fixture.sign({
       ...personClaims(fixture.emulator),

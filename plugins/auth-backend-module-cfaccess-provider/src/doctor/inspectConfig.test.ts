@@ -107,16 +107,16 @@ describe('inspecting a production config stack', () => {
       expect.stringMatching(
         /^auth\.providers\.cfaccess\.teamDomain must be https outside development, got http:\/\/localhost:7000 \(auth\.environment is not set\)/,
       ),
+      // Startup requires the resolver list too.
+      'auth.providers.cfaccess.signIn.resolvers is required: list the sign-in resolvers, e.g. [{ resolver: emailMatchingUserEntityProfileEmail }]',
     ]);
     const loopback = await inspect({
       'app-config.yaml':
         'auth:\n  providers:\n    cfaccess:\n      teamDomain: https://127.0.0.1:7443\n      audience: aud\n',
     });
-    expect(loopback.problems).toEqual([
-      expect.stringMatching(
-        /^auth\.providers\.cfaccess\.teamDomain must not be a loopback host outside development/,
-      ),
-    ]);
+    expect(loopback.problems[0]).toMatch(
+      /^auth\.providers\.cfaccess\.teamDomain must not be a loopback host outside development/,
+    );
   });
 
   it('names the variable that substituted to nothing, and the file', async () => {
@@ -142,6 +142,7 @@ describe('inspecting a production config stack', () => {
       expect.stringMatching(
         /audience is required: .*; neither a config file nor an APP_CONFIG_ variable sets auth\.providers\.cfaccess\.audience \(files read: app-config\.yaml\)$/,
       ),
+      expect.stringMatching(/signIn\.resolvers is required/),
     ]);
   });
 

@@ -3,6 +3,7 @@
  * by jose without trusting them. Never the token itself, nor its signature.
  */
 import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { logValue } from '../logValue';
 import { isoText, relativeText } from './timeText';
 
 export type ClaimTime = { seconds: number; iso?: string; relative: string };
@@ -23,7 +24,16 @@ export type DecodedToken = {
   };
 };
 
-const str = (value: unknown) => (typeof value === 'string' ? value : undefined);
+/**
+ * A claim of a token not yet verified, as the module writes foreign values
+ * into its log (control characters escaped, long values cut), without the
+ * quotes: a crafted token cannot drive the terminal.
+ */
+export const shown = (value: string) =>
+  logValue(value).replace(/^"(.*)"(…\(\d+ more characters\))?$/s, '$1$2');
+
+const str = (value: unknown) =>
+  typeof value === 'string' ? shown(value) : undefined;
 
 function time(value: unknown, nowMs: number): ClaimTime | undefined {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
@@ -49,9 +59,9 @@ export function decodeToken(token: string, nowMs: number): DecodedToken {
     },
     claims: {
       iss: str(payload.iss),
-      aud: (Array.isArray(aud) ? aud : [aud]).filter(
-        (a): a is string => typeof a === 'string',
-      ),
+      aud: (Array.isArray(aud) ? aud : [aud])
+        .filter((a): a is string => typeof a === 'string')
+        .map(shown),
       sub: str(payload.sub),
       email: str(payload.email),
       common_name: str(payload.common_name),
