@@ -6,9 +6,11 @@
 import type { Config } from '@backstage/config';
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import {
+  CfAccessConfig,
   CfAccessConfigError,
+  CfAccessDeploymentMode,
+  inspectCfAccessConfig,
   namesThisMachine,
-  readCfAccessConfig,
   readDeploymentMode,
 } from './config';
 import {
@@ -66,6 +68,76 @@ export async function explainMissingValue(
     : error;
 }
 
+/** What {@link inspectCloudflareAccessConfig} found. */
+export type CloudflareAccessConfigReport = {
+  /** `auth.providers.<providerId>`. */
+  prefix: string;
+  mode: CfAccessDeploymentMode;
+  /** The settings, when there is no problem. */
+  config?: CfAccessConfig;
+  /** Every startup error, missing values explained by where they should have come from. */
+  problems: CfAccessConfigError[];
+  /** Dangerous options in effect; startup logs them as warnings. */
+  warnings: string[];
+};
+
+/**
+ * The startup check without stopping at the first problem: every problem
+ * with the text startup would fail with, and the warnings it would log.
+ */
+export async function inspectCloudflareAccessConfig(
+  options: Omit<CheckCloudflareAccessConfigOptions, 'logger'> & {
+    /** Where app-config.yaml is looked for without `--config` (see ConfigOriginOptions). */
+    rootDir?: string;
+  },
+): Promise<CloudflareAccessConfigReport> {
+  const providerId = options.providerId ?? 'cfaccess';
+  const prefix = `auth.providers.${providerId}`;
+  const originOptions = {
+    argv: options.argv,
+    env: options.env,
+    rootDir: options.rootDir,
+  };
+  const mode = readDeploymentMode(options.config);
+  const providerConfig = options.config.getOptionalConfig(prefix);
+  if (!providerConfig) {
+    const problem = await explainMissingValue(
+      new CfAccessConfigError(
+        `${prefix} is required: the Cloudflare Access provider is installed but not configured`,
+        [],
+        true,
+      ),
+      prefix,
+      originOptions,
+    );
+    return { prefix, mode, problems: [problem], warnings: [] };
+  }
+  const inspection = inspectCfAccessConfig(providerConfig, {
+    providerId,
+    mode,
+  });
+  const problems: CfAccessConfigError[] = [];
+  for (const problem of inspection.problems) {
+    problems.push(
+      problem.missing
+        ? await explainMissingValue(problem, prefix, originOptions)
+        : problem,
+    );
+  }
+  const warnings: string[] = [];
+  const teamDomain = inspection.config?.teamDomain;
+  if (
+    teamDomain &&
+    !mode.development &&
+    namesThisMachine(new URL(teamDomain).hostname)
+  ) {
+    warnings.push(
+      `${prefix}.dangerouslyAllowLoopbackTeamDomain is on (${mode.reason}): whatever listens on ${teamDomain} is trusted as Cloudflare Access. Only for tests on this machine, never in a deployment.`,
+    );
+  }
+  return { prefix, mode, config: inspection.config, problems, warnings };
+}
+
 /**
  * Validates the Cloudflare Access provider's config as the provider will
  * read it, and throws an error naming the key when it is invalid. When a
@@ -79,34 +151,12 @@ export async function explainMissingValue(
 export async function checkCloudflareAccessConfig(
   options: CheckCloudflareAccessConfigOptions,
 ): Promise<void> {
-  const providerId = options.providerId ?? 'cfaccess';
-  const prefix = `auth.providers.${providerId}`;
-  const originOptions = { argv: options.argv, env: options.env };
-  const providerConfig = options.config.getOptionalConfig(prefix);
-  if (!providerConfig) {
-    throw await explainMissingValue(
-      new CfAccessConfigError(
-        `${prefix} is required: the Cloudflare Access provider is installed but not configured`,
-        [],
-        true,
-      ),
-      prefix,
-      originOptions,
-    );
+  const { logger, ...rest } = options;
+  const report = await inspectCloudflareAccessConfig(rest);
+  if (report.problems.length > 0) {
+    throw report.problems[0];
   }
-  const mode = readDeploymentMode(options.config);
-  let teamDomain: string;
-  try {
-    ({ teamDomain } = readCfAccessConfig(providerConfig, { providerId, mode }));
-  } catch (error) {
-    if (error instanceof CfAccessConfigError && error.missing) {
-      throw await explainMissingValue(error, prefix, originOptions);
-    }
-    throw error;
-  }
-  if (!mode.development && namesThisMachine(new URL(teamDomain).hostname)) {
-    options.logger?.warn(
-      `${prefix}.dangerouslyAllowLoopbackTeamDomain is on (${mode.reason}): whatever listens on ${teamDomain} is trusted as Cloudflare Access. Only for tests on this machine, never in a deployment.`,
-    );
+  for (const warning of report.warnings) {
+    logger?.warn(warning);
   }
 }

@@ -334,80 +334,135 @@ function readAudiences(r: ConfigReader, config: Config): string[] {
   return [...new Set(audiences)];
 }
 
-function readServiceTokens(r: ConfigReader, config: Config) {
+function readServiceTokens(
+  r: ConfigReader,
+  config: Config,
+  attempt: Attempt,
+): Map<string, ServiceTokenSubject> {
   const tokens = new Map<string, ServiceTokenSubject>();
-  let entries: Config[] | undefined;
-  try {
-    entries = config.getOptionalConfigArray('serviceTokens');
-  } catch {
-    r.fail('serviceTokens', 'must be a list of { token, subject }');
-  }
-  (entries ?? []).forEach((entry, index) => {
-    const key = `serviceTokens[${index}]`;
-    const token = entry.getOptional('token');
-    const subject = entry.getOptional('subject');
-    if (typeof token !== 'string' || !token.trim()) {
-      r.fail(
-        `${key}.token`,
-        'must be the service token Client ID (it ends in .access)',
-      );
+  const entries = attempt(() => {
+    try {
+      return config.getOptionalConfigArray('serviceTokens');
+    } catch {
+      return r.fail('serviceTokens', 'must be a list of { token, subject }');
     }
-    if (typeof subject !== 'string' || !subject.trim()) {
-      r.fail(
-        `${key}.subject`,
-        'must be an email or an entity ref such as user:default/ci-bot',
-      );
-    }
-    if (tokens.has(token.trim())) {
-      r.fail(`${key}.token`, 'is listed more than once');
-    }
-    const parsed = parseServiceTokenSubject(subject.trim());
-    if (!parsed) {
-      r.fail(
-        `${key}.subject`,
-        `must be an email or a User entity ref such as user:default/ci-bot, got ${JSON.stringify(
-          subject,
-        )}`,
-      );
-    }
-    tokens.set(token.trim(), parsed);
-  });
+  }, undefined);
+  // Each entry on its own: one bad entry does not hide a problem in the next.
+  (entries ?? []).forEach((entry, index) =>
+    attempt(() => {
+      const key = `serviceTokens[${index}]`;
+      const token = entry.getOptional('token');
+      const subject = entry.getOptional('subject');
+      if (typeof token !== 'string' || !token.trim()) {
+        r.fail(
+          `${key}.token`,
+          'must be the service token Client ID (it ends in .access)',
+        );
+      }
+      if (typeof subject !== 'string' || !subject.trim()) {
+        r.fail(
+          `${key}.subject`,
+          'must be an email or an entity ref such as user:default/ci-bot',
+        );
+      }
+      if (tokens.has(token.trim())) {
+        r.fail(`${key}.token`, 'is listed more than once');
+      }
+      const parsed = parseServiceTokenSubject(subject.trim());
+      if (!parsed) {
+        r.fail(
+          `${key}.subject`,
+          `must be an email or a User entity ref such as user:default/ci-bot, got ${JSON.stringify(
+            subject,
+          )}`,
+        );
+      }
+      tokens.set(token.trim(), parsed);
+    }, undefined),
+  );
   return tokens;
 }
+
+/** Runs one rule; a CfAccessConfigError is collected and `fallback` stands in for the value. */
+type Attempt = <T>(read: () => T, fallback: T) => T;
+
+/** Every problem in the provider's config (in reading order), and the settings when there is none. */
+export type CfAccessConfigInspection =
+  | { config: CfAccessConfig; problems: [] }
+  | { config?: undefined; problems: CfAccessConfigError[] };
 
 /**
  * Reads and validates `auth.providers.<providerId>`. Throws a
  * {@link CfAccessConfigError} at startup with a message naming the offending
  * key, so misconfiguration never reaches a request. Without `mode`, the
- * production rules apply.
+ * production rules apply. The error is the first of
+ * {@link inspectCfAccessConfig}'s problems.
  */
 export function readCfAccessConfig(
   config: Config,
   options?: { providerId?: string; mode?: CfAccessDeploymentMode },
 ): CfAccessConfig {
+  const inspection = inspectCfAccessConfig(config, options);
+  if (!inspection.config) {
+    throw inspection.problems[0];
+  }
+  return inspection.config;
+}
+
+/**
+ * Applies every rule of {@link readCfAccessConfig} and collects every
+ * problem rather than stopping at the first, for diagnostics (the doctor
+ * command). Each setting is read once; a setting with a problem stands in
+ * with its default so the rules after it still run.
+ */
+export function inspectCfAccessConfig(
+  config: Config,
+  options?: { providerId?: string; mode?: CfAccessDeploymentMode },
+): CfAccessConfigInspection {
   const r = new ConfigReader(
     config,
     `auth.providers.${options?.providerId ?? 'cfaccess'}`,
   );
-  const teamDomain = readTeamDomain(r, options?.mode ?? PRODUCTION_MODE);
-  const audiences = readAudiences(r, config);
-  const serviceTokens = readServiceTokens(r, config);
+  const problems: CfAccessConfigError[] = [];
+  const attempt: Attempt = (read, fallback) => {
+    try {
+      return read();
+    } catch (error) {
+      if (!(error instanceof CfAccessConfigError)) {
+        throw error;
+      }
+      problems.push(error);
+      return fallback;
+    }
+  };
+  const teamDomain = attempt(
+    () => readTeamDomain(r, options?.mode ?? PRODUCTION_MODE),
+    '',
+  );
+  const audiences = attempt(() => readAudiences(r, config), []);
+  const serviceTokens = readServiceTokens(r, config, attempt);
 
-  const jwtHeaderName =
-    r.optionalString('jwtHeaderName') ?? DEFAULT_JWT_HEADER_NAME;
-  if (!HEADER_NAME_PATTERN.test(jwtHeaderName)) {
-    r.fail('jwtHeaderName', `is not a valid header name: ${jwtHeaderName}`);
-  }
-  const authorizationCookieName =
-    r.optionalString('authorizationCookieName') ?? DEFAULT_COOKIE_NAME;
-  if (!COOKIE_NAME_PATTERN.test(authorizationCookieName)) {
-    r.fail(
-      'authorizationCookieName',
-      `is not a valid cookie name: ${authorizationCookieName}`,
-    );
-  }
+  const jwtHeaderName = attempt(() => {
+    const name = r.optionalString('jwtHeaderName') ?? DEFAULT_JWT_HEADER_NAME;
+    if (!HEADER_NAME_PATTERN.test(name)) {
+      r.fail('jwtHeaderName', `is not a valid header name: ${name}`);
+    }
+    return name;
+  }, DEFAULT_JWT_HEADER_NAME);
+  const authorizationCookieName = attempt(() => {
+    const name =
+      r.optionalString('authorizationCookieName') ?? DEFAULT_COOKIE_NAME;
+    if (!COOKIE_NAME_PATTERN.test(name)) {
+      r.fail('authorizationCookieName', `is not a valid cookie name: ${name}`);
+    }
+    return name;
+  }, DEFAULT_COOKIE_NAME);
+  const bounded = (key: NumericKey) =>
+    attempt(() => r.bounded(key), numericSettings[key].default);
+  const flag = (key: string, fallback: boolean) =>
+    attempt(() => r.optionalBoolean(key, fallback), fallback);
 
-  return {
+  const settings: CfAccessConfig = {
     teamDomain,
     issuer: teamDomain,
     certsUrl: `${teamDomain}/cdn-cgi/access/certs`,
@@ -416,23 +471,26 @@ export function readCfAccessConfig(
     serviceTokens,
     jwtHeaderName: jwtHeaderName.toLowerCase(),
     authorizationCookieName,
-    clockToleranceSeconds: r.bounded('clockToleranceSeconds'),
-    maxTokenBytes: r.bounded('maxTokenBytes'),
+    clockToleranceSeconds: bounded('clockToleranceSeconds'),
+    maxTokenBytes: bounded('maxTokenBytes'),
     jwks: {
-      cacheMaxAgeMs: r.bounded('jwks.cacheMaxAgeSeconds') * 1000,
-      cooldownMs: r.bounded('jwks.cooldownSeconds') * 1000,
-      timeoutMs: r.bounded('jwks.timeoutMs'),
-      staleMaxAgeMs: r.bounded('jwks.staleMaxAgeSeconds') * 1000,
-      maxBodyBytes: r.bounded('jwks.maxBodyBytes'),
+      cacheMaxAgeMs: bounded('jwks.cacheMaxAgeSeconds') * 1000,
+      cooldownMs: bounded('jwks.cooldownSeconds') * 1000,
+      timeoutMs: bounded('jwks.timeoutMs'),
+      staleMaxAgeMs: bounded('jwks.staleMaxAgeSeconds') * 1000,
+      maxBodyBytes: bounded('jwks.maxBodyBytes'),
     },
     identity: {
-      enabled: r.optionalBoolean('identity.enabled', true),
-      timeoutMs: r.bounded('identity.timeoutMs'),
-      cacheTtlMs: r.bounded('identity.cacheTtlSeconds') * 1000,
-      maxBodyBytes: r.bounded('identity.maxBodyBytes'),
+      enabled: flag('identity.enabled', true),
+      timeoutMs: bounded('identity.timeoutMs'),
+      cacheTtlMs: bounded('identity.cacheTtlSeconds') * 1000,
+      maxBodyBytes: bounded('identity.maxBodyBytes'),
     },
     verifiedTokenCache: {
-      maxEntries: r.bounded('verifiedTokenCache.maxEntries'),
+      maxEntries: bounded('verifiedTokenCache.maxEntries'),
     },
   };
+  return problems.length === 0
+    ? { config: settings, problems: [] }
+    : { problems };
 }

@@ -108,7 +108,8 @@ describe('findConfigValueOrigin', () => {
         env: {},
         rootDir: dir,
       });
-      expect(origin?.source).toBe(path.join(dir, 'app-config.production.yaml'));
+      // Named relative to the root directory it was found in.
+      expect(origin?.source).toBe('app-config.production.yaml');
       expect(origin?.variables).toEqual([
         { name: 'TEAM_DOMAIN', state: 'unset' },
       ]);

@@ -69,14 +69,18 @@ function createMarker() {
   return { mark: (name: string) => `<${nonce}:${name}>`, names };
 }
 
-function sourceName(entry: { context: string; path?: string }): string {
+/** A file named relative to `baseDir` (the root directory, else the working directory) when inside it. */
+function sourceName(
+  entry: { context: string; path?: string },
+  baseDir: string,
+): string {
   if (entry.context === 'env') {
     return 'the environment (APP_CONFIG_*)';
   }
   if (!entry.path) {
     return entry.context;
   }
-  const relative = path.relative(process.cwd(), entry.path);
+  const relative = path.relative(baseDir, entry.path);
   return relative && !relative.startsWith('..') ? relative : entry.path;
 }
 
@@ -107,8 +111,11 @@ export async function findConfigValueOrigin(
     for await (const { configs } of source.readConfigData({
       signal: controller.signal,
     })) {
-      const sources = configs.map(sourceName);
-      const files = configs.filter(c => c.context !== 'env').map(sourceName);
+      const baseDir = options.rootDir ?? process.cwd();
+      const sources = configs.map(c => sourceName(c, baseDir));
+      const files = configs
+        .filter(c => c.context !== 'env')
+        .map(c => sourceName(c, baseDir));
       for (let i = configs.length - 1; i >= 0; i--) {
         const value = lookup(configs[i].data, segments);
         if (value !== undefined) {

@@ -4,14 +4,15 @@ import {
 } from '@backstage/backend-plugin-api';
 import {
   authProvidersExtensionPoint,
-  commonSignInResolvers,
   createProxyAuthProviderFactory,
 } from '@backstage/plugin-auth-node';
 import { createCloudflareAccessAuthenticator } from './authenticator';
 import { checkCloudflareAccessConfig } from './checkConfig';
 import { RateLimitedLogger } from './rateLimitedLogger';
-import { createSignInResolverFactories } from './resolvers';
-import { readSignInResolverChain } from './signInResolverConfig';
+import {
+  moduleSignInResolverFactories,
+  readRequiredSignInResolverChain,
+} from './signInResolverConfig';
 
 const PROVIDER_ID = 'cfaccess';
 
@@ -45,27 +46,18 @@ export const authModuleCfAccessProvider = createBackendModule({
           rootConfig,
         });
         const warnings = new RateLimitedLogger(logger);
-        // Ours come last so the Access-aware versions win on name clashes.
-        const factories = {
-          ...commonSignInResolvers,
-          ...createSignInResolverFactories({
-            warn: message => warnings.warn(message, message),
-          }),
-        };
+        const factories = moduleSignInResolverFactories(message =>
+          warnings.warn(message, message),
+        );
         // Read here, not in the provider factory: the auth backend catches a
         // factory's error under NODE_ENV=development, logs it and answers 404
         // at sign-in; an unknown resolver or bad options must stop startup.
-        const signInResolver = readSignInResolverChain({
+        const signInResolver = readRequiredSignInResolverChain({
           config: rootConfig.getConfig(`auth.providers.${PROVIDER_ID}`),
           providerId: PROVIDER_ID,
           factories,
           logger,
         });
-        if (!signInResolver) {
-          throw new Error(
-            `auth.providers.${PROVIDER_ID}.signIn.resolvers is required: list the sign-in resolvers, e.g. [{ resolver: emailMatchingUserEntityProfileEmail }]`,
-          );
-        }
         providers.registerProvider({
           providerId: PROVIDER_ID,
           factory: createProxyAuthProviderFactory({

@@ -1,12 +1,27 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { Config } from '@backstage/config';
 import {
+  commonSignInResolvers,
   SignInResolver,
   SignInResolverFactory,
 } from '@backstage/plugin-auth-node';
 import { JsonObject } from '@backstage/types';
 import { createCloudflareAccessSignInResolverChain } from './signInResolverChain';
+import { createSignInResolverFactories } from './resolvers';
 import { CloudflareAccessResult } from './types';
+
+/**
+ * The resolvers `signIn.resolvers` can name: Backstage's common ones and
+ * ours, ours last so the Access-aware versions win on name clashes.
+ */
+export function moduleSignInResolverFactories(
+  warn?: (message: string) => void,
+): Record<string, SignInResolverFactory<CloudflareAccessResult>> {
+  return {
+    ...commonSignInResolvers,
+    ...createSignInResolverFactories(warn && { warn }),
+  } as Record<string, SignInResolverFactory<CloudflareAccessResult>>;
+}
 
 /**
  * Reads `signIn.resolvers` of the provider config into a resolver chain, as
@@ -50,4 +65,20 @@ export function readSignInResolverChain(options: {
     }
   });
   return createCloudflareAccessSignInResolverChain({ resolvers, logger });
+}
+
+/**
+ * readSignInResolverChain, with the list required: without resolvers the
+ * provider would sign nobody in, so startup stops with this error.
+ */
+export function readRequiredSignInResolverChain(
+  options: Parameters<typeof readSignInResolverChain>[0],
+): SignInResolver<CloudflareAccessResult> {
+  const chain = readSignInResolverChain(options);
+  if (!chain) {
+    throw new Error(
+      `auth.providers.${options.providerId}.signIn.resolvers is required: list the sign-in resolvers, e.g. [{ resolver: emailMatchingUserEntityProfileEmail }]`,
+    );
+  }
+  return chain;
 }

@@ -27,9 +27,10 @@ import {
 import cfaccessModule, {
   createAccessGroupMapper,
 } from '@cfaccess/plugin-auth-backend-module-cfaccess-provider';
-// The module's internal entry (not published): the public authenticator plus test hooks, here the test clock.
-// eslint-disable-next-line @backstage/no-forbidden-package-imports
-import { createAuthenticator } from '@cfaccess/plugin-auth-backend-module-cfaccess-provider/src/internal';
+// The module's internal entry (not published, so not in the package's exports): the public authenticator
+// plus test hooks, here the test clock.
+// eslint-disable-next-line @backstage/no-relative-monorepo-imports
+import { createAuthenticator } from '../../../../plugins/auth-backend-module-cfaccess-provider/src/internal';
 import type { JsonObject } from '@backstage/config';
 import type { Server } from 'node:http';
 import request from 'supertest';

@@ -1,0 +1,211 @@
+/*
+ * The online check of the team domain: the certs endpoint answers within the
+ * configured timeout, with the shape Access publishes (`keys`, `public_cert`,
+ * `public_certs`), and with signing keys the module can use. The answer is
+ * handed to the module's own KeyCache, so "usable" means exactly what it
+ * means to the backend. The `Date` header gives this machine's clock skew.
+ */
+import { z } from 'zod/v3';
+import { KeyCache, describe } from '../keyCache';
+import { createCfAccessMetrics } from '../metrics';
+import { noopLogger, RateLimitedLogger } from '../rateLimitedLogger';
+import { readBodyText } from '../responseBody';
+import type { CfAccessConfig } from '../config';
+
+export type CertsKey = {
+  kid?: string;
+  kty?: string;
+  alg?: string;
+  use?: string;
+  /** Whether the module verifies tokens with it (an RS256 RSA signing key). */
+  usable: boolean;
+};
+
+export type TeamDomainCheck = {
+  certsUrl: string;
+  /** The certs answered with usable keys. */
+  ok: boolean;
+  /** Why not, when the certs could not be had (unreachable, timeout, HTTP status, no usable key). */
+  error?: string;
+  status?: number;
+  elapsedMs: number;
+  keys: CertsKey[];
+  /** The kid of `public_cert` and of each `public_certs` entry, when present. */
+  publicCert?: string;
+  publicCerts?: string[];
+  /** The certs answer's Date header, and this machine's clock minus it (seconds; positive: ahead). */
+  serverDate?: string;
+  clockSkewSeconds?: number;
+  warnings: string[];
+};
+
+const certsSchema = z
+  .object({
+    keys: z.array(z.unknown()),
+    public_cert: z.object({ kid: z.string(), cert: z.string() }).optional(),
+    public_certs: z
+      .array(z.object({ kid: z.string(), cert: z.string() }))
+      .optional(),
+  })
+  .passthrough();
+
+const jwkFields = z
+  .object({
+    kid: z.string().optional(),
+    kty: z.string().optional(),
+    alg: z.string().optional(),
+    use: z.string().optional(),
+  })
+  .passthrough();
+
+/** The Date header has a one-second resolution; skew within it is not skew. */
+const DATE_RESOLUTION_SECONDS = 1;
+
+export async function checkTeamDomain(
+  config: Pick<CfAccessConfig, 'certsUrl' | 'jwks' | 'clockToleranceSeconds'>,
+  options: { now?: () => number; fetch?: typeof fetch } = {},
+): Promise<TeamDomainCheck> {
+  const now = options.now ?? Date.now;
+  const fetchImpl = options.fetch ?? ((...args) => fetch(...args));
+  const { certsUrl, jwks } = config;
+  const started = now();
+  const result: TeamDomainCheck = {
+    certsUrl,
+    ok: false,
+    elapsedMs: 0,
+    keys: [],
+    warnings: [],
+  };
+
+  // The same request the KeyCache makes: JSON, no redirects, the configured timeout and size limit.
+  let text: string;
+  try {
+    const res = await fetchImpl(certsUrl, {
+      headers: { accept: 'application/json' },
+      redirect: 'error',
+      signal: AbortSignal.timeout(jwks.timeoutMs),
+    });
+    result.status = res.status;
+    const date = res.headers.get('date');
+    if (date && !Number.isNaN(Date.parse(date))) {
+      const localMidpoint = (started + now()) / 2;
+      result.serverDate = new Date(Date.parse(date)).toISOString();
+      result.clockSkewSeconds = Math.round(
+        (localMidpoint - Date.parse(date)) / 1000,
+      );
+    }
+    if (!res.ok) {
+      await res.body?.cancel().catch(() => {});
+      throw new Error(`certs endpoint answered HTTP ${res.status}`);
+    }
+    text = await readBodyText(res, jwks.maxBodyBytes);
+  } catch (error) {
+    result.elapsedMs = now() - started;
+    result.error = `${certsUrl} did not answer with keys within jwks.timeoutMs (${
+      jwks.timeoutMs
+    } ms): ${describeFetchError(error)}`;
+    return result;
+  } finally {
+    result.elapsedMs = now() - started;
+  }
+  addSkewWarning(result, config.clockToleranceSeconds);
+
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    result.error = `${certsUrl} answered with something other than JSON: not a Cloudflare Access certs endpoint`;
+    return result;
+  }
+  const parsed = certsSchema.safeParse(body);
+  if (!parsed.success) {
+    result.error = `${certsUrl} answered without a "keys" list: not a Cloudflare Access certs endpoint`;
+    return result;
+  }
+  const certs = parsed.data;
+  result.publicCert = certs.public_cert?.kid;
+  result.publicCerts = certs.public_certs?.map(c => c.kid);
+  if (!certs.public_cert || !certs.public_certs) {
+    result.warnings.push(
+      `the certs answer has no ${
+        certs.public_cert ? 'public_certs' : 'public_cert'
+      }, which Cloudflare Access always publishes: is ${certsUrl} really the team domain?`,
+    );
+  }
+
+  // The module's own KeyCache reads the same answer: usable means what it means to the backend.
+  const keyCache = new KeyCache({
+    certsUrl,
+    cacheMaxAgeMs: jwks.cacheMaxAgeMs,
+    cooldownMs: jwks.cooldownMs,
+    timeoutMs: jwks.timeoutMs,
+    staleMaxAgeMs: jwks.staleMaxAgeMs,
+    maxBodyBytes: jwks.maxBodyBytes,
+    logger: new RateLimitedLogger(noopLogger),
+    metrics: createCfAccessMetrics(),
+    now,
+    fetch: async () =>
+      new Response(text, {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+      }),
+  });
+  const refreshed = await keyCache.tryRefresh();
+  result.keys = certs.keys.map(jwk => {
+    const fields = jwkFields.safeParse(jwk);
+    const { kid, kty, alg, use } = fields.success ? fields.data : {};
+    return {
+      kid,
+      kty,
+      alg,
+      use,
+      usable: !!kid && keyCache.freshKeys(kid) !== undefined,
+    };
+  });
+  for (const key of result.keys.filter(k => !k.usable)) {
+    result.warnings.push(
+      `the key ${key.kid ? `with kid ${key.kid}` : 'without a kid'} (kty ${
+        key.kty ?? 'none'
+      }, alg ${
+        key.alg ?? 'none'
+      }) is ignored: Cloudflare Access signs with RS256 RSA keys only`,
+    );
+  }
+  if (!refreshed.ok) {
+    result.error = `${certsUrl}: ${describe(refreshed.error)}`;
+    return result;
+  }
+  result.ok = true;
+  return result;
+}
+
+function describeFetchError(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } })
+    ?.cause;
+  if (cause?.code) {
+    return `${describe(error)} (${cause.code})`;
+  }
+  return describe(error);
+}
+
+function addSkewWarning(result: TeamDomainCheck, toleranceSeconds: number) {
+  const skew = result.clockSkewSeconds;
+  if (
+    skew === undefined ||
+    Math.abs(skew) <= toleranceSeconds + DATE_RESOLUTION_SECONDS
+  ) {
+    return;
+  }
+  const by = Math.abs(skew) - toleranceSeconds;
+  result.warnings.push(
+    `this machine's clock is ${Math.abs(skew)} s ${
+      skew > 0 ? 'ahead of' : 'behind'
+    } the team domain's (Date ${
+      result.serverDate
+    }), more than clockToleranceSeconds (${toleranceSeconds} s): a backend with this clock ${
+      skew > 0
+        ? `rejects tokens as expired up to ${by} s before they expire`
+        : `rejects fresh tokens as not valid yet for up to ${by} s after sign-in`
+    }; sync the clock (NTP)`,
+  );
+}

@@ -1,0 +1,224 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { exitCodes } from './exitCodes';
+import { inspectConfig } from './inspectConfig';
+import { loadConfigStack } from './loadConfigStack';
+import { runDoctor } from './runDoctor';
+import { UsageError } from './usageError';
+
+let dir: string;
+
+beforeEach(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cfaccess-doctor-config-'));
+});
+
+afterEach(() => fs.rm(dir, { recursive: true, force: true }));
+
+async function inspect(
+  files: Record<string, string>,
+  env: Record<string, string | undefined> = {},
+) {
+  for (const [name, yaml] of Object.entries(files)) {
+    await fs.writeFile(path.join(dir, name), yaml);
+  }
+  const stack = await loadConfigStack({
+    configPaths: Object.keys(files),
+    env,
+    cwd: dir,
+  });
+  return inspectConfig(stack);
+}
+
+const base = `app:
+  baseUrl: https://backstage.example.com
+auth:
+  providers:
+    cfaccess:
+      teamName: myteam
+      audience: \${CF_ACCESS_AUD}
+      jwks:
+        timeoutMs: 2000
+      signIn:
+        resolvers:
+          - resolver: emailMatchingUserEntityProfileEmail
+`;
+
+describe('inspecting a production config stack', () => {
+  it('shows each effective value and the file it came from', async () => {
+    const result = await inspect(
+      {
+        'app-config.yaml': base,
+        'app-config.production.yaml':
+          'auth:\n  providers:\n    cfaccess:\n      audience: [aud-production]\n',
+      },
+      { CF_ACCESS_AUD: 'aud-base' },
+    );
+    expect(result.problems).toEqual([]);
+    expect(result.mode).toMatchObject({
+      development: false,
+      reason: 'auth.environment is not set',
+    });
+    const row = (key: string) =>
+      result.settings.find(s => s.key === `auth.providers.cfaccess.${key}`);
+    expect(row('audience')).toEqual({
+      key: 'auth.providers.cfaccess.audience',
+      value: ['aud-production'],
+      source: 'app-config.production.yaml',
+    });
+    expect(row('teamName')).toMatchObject({
+      value: 'myteam',
+      source: 'app-config.yaml',
+    });
+    expect(row('jwks.timeoutMs')).toMatchObject({
+      value: 2000,
+      source: 'app-config.yaml',
+    });
+    expect(row('clockToleranceSeconds')).toMatchObject({
+      value: 60,
+      source: 'default',
+    });
+    expect(result.config?.teamDomain).toBe(
+      'https://myteam.cloudflareaccess.com',
+    );
+  });
+
+  it('refuses teamName and teamDomain together, in the startup words', async () => {
+    const result = await inspect(
+      {
+        'app-config.yaml': base,
+        'app-config.production.yaml':
+          'auth:\n  providers:\n    cfaccess:\n      teamDomain: https://myteam.cloudflareaccess.com\n',
+      },
+      { CF_ACCESS_AUD: 'aud' },
+    );
+    expect(result.problems).toEqual([
+      'auth.providers.cfaccess.teamName and auth.providers.cfaccess.teamDomain are mutually exclusive; set exactly one',
+    ]);
+    expect(result.config).toBeUndefined();
+  });
+
+  it('refuses an http team domain and a loopback one in production', async () => {
+    const http = await inspect({
+      'app-config.yaml':
+        'auth:\n  providers:\n    cfaccess:\n      teamDomain: http://localhost:7000\n      audience: aud\n',
+    });
+    expect(http.problems).toEqual([
+      expect.stringMatching(
+        /^auth\.providers\.cfaccess\.teamDomain must be https outside development, got http:\/\/localhost:7000 \(auth\.environment is not set\)/,
+      ),
+      // Startup requires the resolver list too.
+      'auth.providers.cfaccess.signIn.resolvers is required: list the sign-in resolvers, e.g. [{ resolver: emailMatchingUserEntityProfileEmail }]',
+    ]);
+    const loopback = await inspect({
+      'app-config.yaml':
+        'auth:\n  providers:\n    cfaccess:\n      teamDomain: https://127.0.0.1:7443\n      audience: aud\n',
+    });
+    expect(loopback.problems[0]).toMatch(
+      /^auth\.providers\.cfaccess\.teamDomain must not be a loopback host outside development/,
+    );
+  });
+
+  it('names the variable that substituted to nothing, and the file', async () => {
+    const unset = await inspect({ 'app-config.yaml': base });
+    expect(unset.problems).toEqual([
+      'auth.providers.cfaccess.audience is required: the Application Audience (AUD) tag of the Access application in front of Backstage (a string or a list of strings); auth.providers.cfaccess.audience comes from the environment variable substitution ${CF_ACCESS_AUD} in app-config.yaml, and the environment variable CF_ACCESS_AUD is not set',
+    ]);
+    const empty = await inspect(
+      { 'app-config.yaml': base },
+      { CF_ACCESS_AUD: ' ' },
+    );
+    expect(empty.problems[0]).toMatch(
+      /and the environment variable CF_ACCESS_AUD is empty$/,
+    );
+  });
+
+  it('says when no file sets the audience at all', async () => {
+    const result = await inspect({
+      'app-config.yaml':
+        'auth:\n  providers:\n    cfaccess:\n      teamName: myteam\n',
+    });
+    expect(result.problems).toEqual([
+      expect.stringMatching(
+        /audience is required: .*; neither a config file nor an APP_CONFIG_ variable sets auth\.providers\.cfaccess\.audience \(files read: app-config\.yaml\)$/,
+      ),
+      expect.stringMatching(/signIn\.resolvers is required/),
+    ]);
+  });
+
+  it('reports every problem at once, not only the first', async () => {
+    const result = await inspect({
+      'app-config.yaml': `auth:
+  providers:
+    cfaccess:
+      teamDomain: http://backstage.internal
+      clockToleranceSeconds: 900
+      audiences: aud
+      serviceTokens:
+        - token: ''
+          subject: user:default/ci
+        - token: b.access
+          subject: not a subject
+      signIn:
+        resolvers:
+          - resolver: noSuchResolver
+`,
+    });
+    expect(result.problems).toEqual([
+      'auth.providers.cfaccess.teamDomain must be https unless the host is loopback, got http://backstage.internal',
+      expect.stringMatching(/^auth\.providers\.cfaccess\.audience is required/),
+      'auth.providers.cfaccess.serviceTokens[0].token must be the service token Client ID (it ends in .access)',
+      'auth.providers.cfaccess.serviceTokens[1].subject must be an email or a User entity ref such as user:default/ci-bot, got "not a subject"',
+      'auth.providers.cfaccess.clockToleranceSeconds must be between 0 and 300, got 900',
+      expect.stringMatching(
+        /^auth\.providers\.cfaccess\.signIn\.resolvers\[0\]\.resolver must name a sign-in resolver \(.*emailMatchingUserEntityProfileEmail.*\), got "noSuchResolver"$/,
+      ),
+    ]);
+    expect(result.warnings).toEqual([
+      'auth.providers.cfaccess.audiences is not a setting of the Cloudflare Access provider and is ignored (set in app-config.yaml)',
+    ]);
+  });
+
+  it('shows service token Client IDs shortened', async () => {
+    const result = await inspect({
+      'app-config.yaml': `auth:
+  providers:
+    cfaccess:
+      teamName: myteam
+      audience: aud
+      serviceTokens:
+        - token: 0123456789abcdef0123456789abcdef.access
+          subject: user:default/ci-bot
+`,
+    });
+    const row = result.settings.find(s => s.key.endsWith('serviceTokens'));
+    expect(row?.value).toEqual([
+      { token: '012345….access', subject: 'user:default/ci-bot' },
+    ]);
+    expect(JSON.stringify(result.settings)).not.toContain('0123456789abcdef');
+  });
+});
+
+describe('runDoctor on a config with problems', () => {
+  it('exits 1 and skips the online checks', async () => {
+    await fs.writeFile(
+      path.join(dir, 'app-config.yaml'),
+      'auth:\n  providers:\n    cfaccess:\n      teamName: a\n      teamDomain: https://a.cloudflareaccess.com\n      audience: x\n',
+    );
+    const report = await runDoctor({
+      configPaths: ['app-config.yaml'],
+      cwd: dir,
+      env: {},
+    });
+    expect(report.exitCode).toBe(exitCodes.problems);
+    expect(report.teamDomain).toEqual({
+      skipped: 'the config has problems; fix them first',
+    });
+  });
+
+  it('is a usage error when a config file cannot be read', async () => {
+    await expect(
+      loadConfigStack({ configPaths: ['missing.yaml'], cwd: dir, env: {} }),
+    ).rejects.toThrow(UsageError);
+  });
+});

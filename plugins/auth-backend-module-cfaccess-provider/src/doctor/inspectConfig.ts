@@ -1,0 +1,231 @@
+/*
+ * The offline half of the doctor: each `auth.providers.cfaccess` setting
+ * with its effective value and the source it came from, then every problem
+ * the backend's startup check would stop on, in the module's own words
+ * (inspectCloudflareAccessConfig runs the module's config reader), plus the
+ * sign-in resolver list read the way the module reads it.
+ */
+import type { Config } from '@backstage/config';
+import type { JsonValue } from '@backstage/types';
+import { inspectCloudflareAccessConfig } from '../checkConfig';
+import { findConfigValueOrigin } from '../configOrigin';
+import {
+  CfAccessConfig,
+  CfAccessDeploymentMode,
+  numericSettings,
+} from '../config';
+import {
+  moduleSignInResolverFactories,
+  readRequiredSignInResolverChain,
+} from '../signInResolverConfig';
+import type { ConfigStack } from './loadConfigStack';
+
+export const PROVIDER_ID = 'cfaccess';
+const PREFIX = `auth.providers.${PROVIDER_ID}`;
+
+/** Top-level settings first, then jwks.*, identity.*, verifiedTokenCache.*, signIn.* (a stable sort). */
+function group(key: string): number {
+  return ['', 'jwks', 'identity', 'verifiedTokenCache', 'signIn'].indexOf(
+    key.includes('.') ? key.split('.')[0] : '',
+  );
+}
+
+/** The provider's settings, each with its default when it has one. */
+const SETTINGS: Array<{ key: string; default?: JsonValue }> = [
+  { key: 'teamName' },
+  { key: 'teamDomain' },
+  { key: 'dangerouslyAllowLoopbackTeamDomain', default: false },
+  { key: 'audience' },
+  { key: 'serviceTokens' },
+  { key: 'jwtHeaderName', default: 'cf-access-jwt-assertion' },
+  { key: 'authorizationCookieName', default: 'CF_Authorization' },
+  ...Object.entries(numericSettings).map(([key, setting]) => ({
+    key,
+    default: setting.default as JsonValue,
+  })),
+  { key: 'identity.enabled', default: true },
+  { key: 'signIn.resolvers' },
+].sort((a, b) => group(a.key) - group(b.key));
+const KNOWN_KEYS = new Set(SETTINGS.map(s => s.key));
+
+export type SettingRow = {
+  /** The full key, e.g. `auth.providers.cfaccess.audience`. */
+  key: string;
+  /** The effective value as displayed (service token Client IDs shortened); undefined when unset. */
+  value?: JsonValue;
+  /** The source that sets it last (the one that wins), `default` or `not set`. */
+  source: string;
+};
+
+export type ConfigInspection = {
+  settings: SettingRow[];
+  /** Development or production rules, and why. */
+  mode: CfAccessDeploymentMode & { nodeEnv?: string };
+  /** The startup errors, each in the module's words. */
+  problems: string[];
+  warnings: string[];
+  /** The validated settings, when there is no problem. */
+  config?: CfAccessConfig;
+  /** `auth.providers.cfaccess` as the provider gets it. */
+  providerConfig?: Config;
+};
+
+/** `audience`, `jwks.timeoutMs` -> path segments into the raw data. */
+function lookup(data: unknown, key: string): JsonValue | undefined {
+  let value: unknown = data;
+  for (const segment of key.split('.')) {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      return undefined;
+    }
+    value = (value as Record<string, unknown>)[segment];
+  }
+  return value as JsonValue | undefined;
+}
+
+/** The last source that sets `key` (arrays are replaced, not merged, so the last one is the value). */
+export function originOf(stack: ConfigStack, key: string): string | undefined {
+  for (let i = stack.sources.length - 1; i >= 0; i--) {
+    if (lookup(stack.sources[i].data, key) !== undefined) {
+      return stack.sources[i].name;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A Client ID shortened to its first characters: enough to tell entries
+ * apart, while the schema marks the list secret (the config is not
+ * shown to the frontend), so the doctor does not print it whole.
+ */
+export function shortClientId(clientId: string): string {
+  const id = clientId.replace(/\.access$/, '');
+  return `${id.slice(0, 6)}….access`;
+}
+
+function display(key: string, value: JsonValue): JsonValue {
+  if (key === 'serviceTokens' && Array.isArray(value)) {
+    return value.map(entry => {
+      const { token, subject } = (entry ?? {}) as Record<string, JsonValue>;
+      return {
+        token: typeof token === 'string' ? shortClientId(token) : token ?? null,
+        subject: subject ?? null,
+      };
+    });
+  }
+  if (key === 'signIn.resolvers' && Array.isArray(value)) {
+    return value.map(entry =>
+      entry && typeof entry === 'object' && !Array.isArray(entry)
+        ? (entry as Record<string, JsonValue>).resolver ?? null
+        : entry,
+    );
+  }
+  return value;
+}
+
+/** Keys under the provider that it does not read: usually a typo (`audiences`). */
+function unknownKeys(value: unknown, prefix = ''): string[] {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    return [];
+  }
+  return Object.entries(value).flatMap(([name, child]) => {
+    const key = prefix ? `${prefix}.${name}` : name;
+    if (KNOWN_KEYS.has(key)) {
+      return [];
+    }
+    const nested = [...KNOWN_KEYS].some(k => k.startsWith(`${key}.`));
+    return nested ? unknownKeys(child, key) : [key];
+  });
+}
+
+export async function inspectConfig(
+  stack: ConfigStack,
+): Promise<ConfigInspection> {
+  const report = await inspectCloudflareAccessConfig({
+    config: stack.config,
+    providerId: PROVIDER_ID,
+    argv: stack.argv,
+    env: stack.env,
+    rootDir: stack.cwd,
+  });
+  const raw = stack.config.getOptional(PREFIX);
+  const rows: SettingRow[] = [
+    {
+      key: 'auth.environment',
+      value: stack.config.getOptional('auth.environment'),
+      source: originOf(stack, 'auth.environment') ?? 'not set',
+    },
+    ...SETTINGS.map(({ key, default: fallback }) => {
+      const value = lookup(raw, key);
+      if (value !== undefined) {
+        return {
+          key: `${PREFIX}.${key}`,
+          value: display(key, value),
+          source: originOf(stack, `${PREFIX}.${key}`) ?? 'unknown',
+        };
+      }
+      return fallback === undefined
+        ? { key: `${PREFIX}.${key}`, source: 'not set' }
+        : { key: `${PREFIX}.${key}`, value: fallback, source: 'default' };
+    }),
+  ];
+
+  // A later file that sets a value from an unset variable drops out of the merge: the earlier value applies.
+  const fellThrough: string[] = [];
+  for (const row of rows) {
+    if (row.source === 'default' || row.source === 'not set') {
+      continue;
+    }
+    const origin = await findConfigValueOrigin(row.key, {
+      argv: stack.argv,
+      env: stack.env,
+      rootDir: stack.cwd,
+    });
+    if (
+      origin?.source &&
+      origin.source !== row.source &&
+      origin.variables.length
+    ) {
+      fellThrough.push(
+        `${row.key} is set in ${origin.source} from ${origin.variables
+          .map(v => `\${${v.name}}`)
+          .join(', ')}, which ${
+          origin.variables.length === 1 ? 'is' : 'are'
+        } ${origin.variables
+          .map(v => (v.state === 'unset' ? 'not set' : 'empty'))
+          .join(' and ')}, so the value from ${row.source} applies`,
+      );
+    }
+  }
+
+  const problems = report.problems.map(p => p.message);
+  const warnings = [...report.warnings, ...fellThrough];
+  for (const key of unknownKeys(raw)) {
+    warnings.push(
+      `${PREFIX}.${key} is not a setting of the Cloudflare Access provider and is ignored (set in ${
+        originOf(stack, `${PREFIX}.${key}`) ?? 'unknown'
+      })`,
+    );
+  }
+
+  const providerConfig = stack.config.getOptionalConfig(PREFIX);
+  if (providerConfig) {
+    try {
+      readRequiredSignInResolverChain({
+        config: providerConfig,
+        providerId: PROVIDER_ID,
+        factories: moduleSignInResolverFactories(),
+      });
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  }
+
+  return {
+    settings: rows,
+    mode: { ...report.mode, nodeEnv: stack.env.NODE_ENV },
+    problems,
+    warnings,
+    config: problems.length === 0 ? report.config : undefined,
+    providerConfig,
+  };
+}
