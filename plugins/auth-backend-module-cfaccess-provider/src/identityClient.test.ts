@@ -247,7 +247,14 @@ describe('IdentityClient', () => {
     ['groups as strings', { groups: ['a', 'b', ''] }, ['a', 'b']],
     [
       'groups as objects, some partial',
-      { groups: [{ id: 'g1', name: 'One' }, { name: 'Two' }, { id: true }, null] },
+      {
+        groups: [
+          { id: 'g1', name: 'One' },
+          { name: 'Two' },
+          { id: true },
+          null,
+        ],
+      },
       ['One', 'Two'],
     ],
     ['groups missing', {}, []],
