@@ -53,7 +53,10 @@ function toGroup(
   const domain = email.split('@')[1] ?? 'example.com';
   const g = typeof group === 'string' ? { name: group } : group;
   return {
-    id: g.id ?? stableUuid('group', g.name),
+    // A group known by name only (a plain name in the users file, an OpenID Connect groups claim) has no id,
+    // as identity providers that send names only report it: inventing one would hide that from the module,
+    // which matches such groups by their exact name.
+    id: g.id ?? '',
     name: g.name,
     email:
       g.email ??
