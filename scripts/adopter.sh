@@ -17,6 +17,10 @@ if ! command -v curl >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends curl >/dev/null
 fi
 
+# create-app checks `yarn --version` outside any project, where corepack falls back to its default yarn, with
+# the network beyond loopback blocked (packages/adopter/src/workarounds.ts): fetch that yarn now, once.
+(cd "$(mktemp -d)" && COREPACK_DEFAULT_TO_LATEST=0 yarn --version >/dev/null)
+
 t0=$(date +%s)
 yarn test:adopter "$@"
 echo "adopter: total $(($(date +%s) - t0))s"
