@@ -7,10 +7,11 @@
  *
  *   yarn bench                       everything (full lengths)
  *   yarn bench --quick               short runs (or BENCH_QUICK=1)
- *   yarn bench --only=hot,http       a subset: hot, cold, signin, http, memory
+ *   yarn bench --only=hot,http       a subset: hot, cold, signin, http, first, memory
  */
 import { performance } from 'node:perf_hooks';
 import { runColdStart } from './coldStart';
+import { runFirstVerification } from './firstVerification';
 import { createBenchContext } from './context';
 import { runHttp } from './http';
 import { runHotPath } from './hotPath';
@@ -23,6 +24,7 @@ const BENCHMARKS = {
   cold: runColdStart,
   signin: runSignInLatency,
   http: runHttp,
+  first: runFirstVerification,
   memory: runMemory,
 } as const;
 type BenchName = keyof typeof BENCHMARKS;

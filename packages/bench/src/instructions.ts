@@ -1,0 +1,220 @@
+/*
+ * `yarn bench:instructions`: CPU instructions per first verification, ours against upstream's, counted
+ * by valgrind's callgrind, which other processes on the machine cannot disturb (unlike CPU time).
+ *
+ * For each contender and each kind of first verification (a forged token: well formed, known kid,
+ * wrong signature; a new session: a valid token of a person not seen before, get-identity answered at
+ * once by the Access double) the workload program (instructionWorkload.ts) runs twice under callgrind,
+ * with the same warm-up and then 0 or N measured calls. The difference of the two totals over N is the
+ * instructions per call: startup, module loading, JIT warm-up and exit cancel out. Both contenders get
+ * the same key, the same tokens and the same N. Threads count too (callgrind counts every thread).
+ *
+ * Needs valgrind (Debian/Ubuntu: `apt-get install valgrind`). Takes a few minutes; writes
+ * results/instructions.json.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import {
+  CONTENDERS,
+  ContenderName,
+  createBenchKey,
+  mintTokens,
+} from './fixtures';
+import type {
+  InstructionWorkloadFile,
+  WorkloadKind,
+} from './instructionWorkload';
+import {
+  fmtInt,
+  fmtRatio,
+  note,
+  printTable,
+  progress,
+  ratio,
+  setting,
+  writeResult,
+} from './report';
+
+const KINDS: { kind: WorkloadKind; label: string }[] = [
+  { kind: 'forged', label: 'forged token (rejected at the RSA check)' },
+  { kind: 'session', label: 'new session (verify + get-identity)' },
+];
+
+type Run = {
+  instructions: number;
+  ok: number;
+  failed: number;
+  identity: number;
+};
+
+function runUnderCallgrind(args: string[]): Promise<Run> {
+  return new Promise((resolveRun, rejectRun) => {
+    const child = spawn(
+      'valgrind',
+      [
+        '--tool=callgrind',
+        // V8 writes and rewrites machine code: callgrind must notice it.
+        '--smc-check=all-non-file',
+        '--callgrind-out-file=/dev/null',
+        process.execPath,
+        '-r',
+        require.resolve('@backstage/cli/config/nodeTransform.cjs'),
+        resolve(__dirname, 'instructionWorkload.ts'),
+        ...args,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', d => (stdout += d));
+    child.stderr.on('data', d => (stderr += d));
+    child.on('error', error =>
+      rejectRun(
+        new Error(
+          `could not start valgrind (${error.message}); install it, e.g. apt-get install valgrind`,
+        ),
+      ),
+    );
+    child.on('close', code => {
+      const collected = /Collected : (\d+)/.exec(stderr);
+      if (code !== 0 || !collected) {
+        rejectRun(
+          new Error(
+            `workload ${args
+              .slice(1)
+              .join(' ')} failed (exit ${code}):\n${stderr.slice(-2000)}`,
+          ),
+        );
+        return;
+      }
+      const counts = JSON.parse(stdout.trim().split('\n').pop()!);
+      resolveRun({ instructions: Number(collected[1]), ...counts });
+    });
+  });
+}
+
+async function main() {
+  const calls = setting('BENCH_INSTR_CALLS', 400, 100);
+  const warmup = setting('BENCH_INSTR_WARMUP', 200, 50);
+  const dir = mkdtempSync(join(tmpdir(), 'cfaccess-bench-instructions-'));
+  try {
+    progress(
+      `instructions: minting ${
+        warmup + calls
+      } session tokens; ${warmup} warm-up + ${calls} measured calls per run`,
+    );
+    const key = await createBenchKey();
+    const sessions = await mintTokens(key, warmup + calls, {
+      prefix: 'instr',
+      from: 2_000_000,
+    });
+    const [template] = await mintTokens(key, 1);
+    const file = join(dir, 'workload.json');
+    const workload: InstructionWorkloadFile = {
+      jwks: key.jwks,
+      template,
+      sessions,
+    };
+    writeFileSync(file, JSON.stringify(workload));
+
+    const perCall = {} as Record<WorkloadKind, Record<ContenderName, number>>;
+    /** Both totals of every pair of runs, to show that the difference dwarfs the run-to-run spread. */
+    const totals: Record<string, { base: number; full: number }> = {};
+    for (const { kind } of KINDS) {
+      perCall[kind] = {} as Record<ContenderName, number>;
+      for (const contender of CONTENDERS) {
+        progress(`instructions: ${contender}, ${kind}`);
+        const base = await runUnderCallgrind([
+          file,
+          contender,
+          kind,
+          String(warmup),
+          '0',
+        ]);
+        const full = await runUnderCallgrind([
+          file,
+          contender,
+          kind,
+          String(warmup),
+          String(calls),
+        ]);
+        // The workload must have done what it claims: forged tokens all rejected, sessions all signed
+        // in, each with its own get-identity request (plus the first session's).
+        const total = warmup + calls;
+        const expected =
+          kind === 'forged'
+            ? { ok: 0, failed: total, identity: 1 }
+            : { ok: total, failed: 0, identity: 1 + total };
+        if (
+          full.ok !== expected.ok ||
+          full.failed !== expected.failed ||
+          full.identity !== expected.identity
+        ) {
+          throw new Error(
+            `${contender} ${kind}: expected ${JSON.stringify(
+              expected,
+            )}, got ${JSON.stringify(full)}`,
+          );
+        }
+        totals[`${contender} ${kind}`] = {
+          base: base.instructions,
+          full: full.instructions,
+        };
+        perCall[kind][contender] = Math.round(
+          (full.instructions - base.instructions) / calls,
+        );
+      }
+    }
+
+    const rows = [
+      ['', 'cfaccess (ours)', 'upstream', 'ours/upstream'],
+      ...KINDS.map(({ kind, label }) => [
+        `instructions per ${label}`,
+        fmtInt(perCall[kind].cfaccess),
+        fmtInt(perCall[kind].upstream),
+        fmtRatio(ratio(perCall[kind].cfaccess, perCall[kind].upstream)),
+      ]),
+    ];
+    printTable(
+      `CPU instructions per first verification (callgrind, ${calls} calls after ${warmup} warm-up, one at a time)`,
+      rows,
+    );
+    const result = {
+      calls,
+      warmup,
+      valgrind: 'callgrind --smc-check=all-non-file',
+      instructionsPerCall: perCall,
+      totals,
+      oursVsUpstream: Object.fromEntries(
+        KINDS.map(({ kind }) => [
+          kind,
+          ratio(perCall[kind].cfaccess, perCall[kind].upstream),
+        ]),
+      ),
+      target: 'ours/upstream <= 1.00 for both',
+      targetMet: KINDS.every(
+        ({ kind }) => perCall[kind].cfaccess <= perCall[kind].upstream,
+      ),
+    };
+    note(
+      `target: ours/upstream <= 1.00x for both: ${
+        result.targetMet ? 'met' : 'NOT met'
+      }.`,
+    );
+    writeResult('instructions', result);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  error => {
+    process.stderr.write(
+      `bench:instructions failed: ${error?.stack ?? error}\n`,
+    );
+    process.exit(1);
+  },
+);
