@@ -8,6 +8,8 @@
  * with the same warm-up and then 0 or N measured calls. The difference of the two totals over N is the
  * instructions per call: startup, module loading, JIT warm-up and exit cancel out. Both contenders get
  * the same key, the same tokens and the same N. Threads count too (callgrind counts every thread).
+ * V8 runs with --predictable and fixed seeds, so that repeated runs agree to a few thousand
+ * instructions; both contenders run under the same flags.
  *
  * Needs valgrind (Debian/Ubuntu: `apt-get install valgrind`). Takes a few minutes; writes
  * results/instructions.json.
@@ -59,6 +61,11 @@ function runUnderCallgrind(args: string[]): Promise<Run> {
         '--smc-check=all-non-file',
         '--callgrind-out-file=/dev/null',
         process.execPath,
+        // Deterministic V8 (no concurrent JIT or GC threads, fixed seeds): two runs of the same
+        // workload then differ by a few thousand instructions, not millions.
+        '--predictable',
+        '--hash-seed=1',
+        '--random-seed=1',
         '-r',
         require.resolve('@backstage/cli/config/nodeTransform.cjs'),
         resolve(__dirname, 'instructionWorkload.ts'),
