@@ -44,6 +44,23 @@ const KINDS: { kind: WorkloadKind; label: string }[] = [
   { kind: 'session', label: 'new session (verify + get-identity)' },
 ];
 
+/**
+ * Calls per kind: a long warm-up first, so that V8 has compiled the path with its optimising tiers
+ * as in a backend that has been running (a short one counts the baseline tiers' slower code), then
+ * enough measured calls to spread garbage collections evenly.
+ */
+function callsFor(kind: WorkloadKind) {
+  return kind === 'forged'
+    ? {
+        warmup: setting('BENCH_INSTR_FORGED_WARMUP', 3000, 300),
+        calls: setting('BENCH_INSTR_FORGED_CALLS', 1000, 100),
+      }
+    : {
+        warmup: setting('BENCH_INSTR_SESSION_WARMUP', 2000, 200),
+        calls: setting('BENCH_INSTR_SESSION_CALLS', 1000, 100),
+      };
+}
+
 type Run = {
   instructions: number;
   ok: number;
@@ -102,21 +119,39 @@ function runUnderCallgrind(args: string[]): Promise<Run> {
   });
 }
 
+/** Runs the tasks, `parallel` at a time (each callgrind run is single-threaded at heart). */
+async function inTurn<T>(tasks: (() => Promise<T>)[], parallel: number) {
+  const results: T[] = new Array(tasks.length);
+  let next = 0;
+  async function worker() {
+    while (next < tasks.length) {
+      const i = next++;
+      results[i] = await tasks[i]();
+    }
+  }
+  await Promise.all(Array.from({ length: parallel }, worker));
+  return results;
+}
+
 async function main() {
-  const calls = setting('BENCH_INSTR_CALLS', 400, 100);
-  const warmup = setting('BENCH_INSTR_WARMUP', 200, 50);
+  const parallel = setting('BENCH_INSTR_PARALLEL', 2, 2);
+  const sessionCalls = callsFor('session');
   const dir = mkdtempSync(join(tmpdir(), 'cfaccess-bench-instructions-'));
   try {
     progress(
       `instructions: minting ${
-        warmup + calls
-      } session tokens; ${warmup} warm-up + ${calls} measured calls per run`,
+        sessionCalls.warmup + sessionCalls.calls
+      } session tokens; ${KINDS.map(({ kind }) => {
+        const { warmup, calls } = callsFor(kind);
+        return `${kind}: ${warmup} warm-up + ${calls} measured calls`;
+      }).join(', ')}; ${parallel} callgrind runs at a time`,
     );
     const key = await createBenchKey();
-    const sessions = await mintTokens(key, warmup + calls, {
-      prefix: 'instr',
-      from: 2_000_000,
-    });
+    const sessions = await mintTokens(
+      key,
+      sessionCalls.warmup + sessionCalls.calls,
+      { prefix: 'instr', from: 2_000_000 },
+    );
     const [template] = await mintTokens(key, 1);
     const file = join(dir, 'workload.json');
     const workload: InstructionWorkloadFile = {
@@ -126,54 +161,60 @@ async function main() {
     };
     writeFileSync(file, JSON.stringify(workload));
 
-    const perCall = {} as Record<WorkloadKind, Record<ContenderName, number>>;
-    /** Both totals of every pair of runs, to show that the difference dwarfs the run-to-run spread. */
-    const totals: Record<string, { base: number; full: number }> = {};
-    for (const { kind } of KINDS) {
-      perCall[kind] = {} as Record<ContenderName, number>;
-      for (const contender of CONTENDERS) {
-        progress(`instructions: ${contender}, ${kind}`);
-        const base = await runUnderCallgrind([
-          file,
-          contender,
-          kind,
-          String(warmup),
-          '0',
-        ]);
-        const full = await runUnderCallgrind([
-          file,
-          contender,
-          kind,
-          String(warmup),
-          String(calls),
-        ]);
-        // The workload must have done what it claims: forged tokens all rejected, sessions all signed
-        // in, each with its own get-identity request (plus the first session's).
-        const total = warmup + calls;
-        const expected =
-          kind === 'forged'
-            ? { ok: 0, failed: total, identity: 1 }
-            : { ok: total, failed: 0, identity: 1 + total };
-        if (
-          full.ok !== expected.ok ||
-          full.failed !== expected.failed ||
-          full.identity !== expected.identity
-        ) {
-          throw new Error(
-            `${contender} ${kind}: expected ${JSON.stringify(
-              expected,
-            )}, got ${JSON.stringify(full)}`,
+    const pairs = KINDS.flatMap(({ kind }) =>
+      CONTENDERS.map(contender => ({ kind, contender, ...callsFor(kind) })),
+    );
+    // Every pair is run with the warm-up alone and with the measured calls after it.
+    const runs = await inTurn(
+      pairs.flatMap(({ kind, contender, warmup, calls }) =>
+        [0, calls].map(measured => async () => {
+          progress(
+            `instructions: ${contender}, ${kind}, ${warmup} + ${measured} calls`,
           );
-        }
-        totals[`${contender} ${kind}`] = {
-          base: base.instructions,
-          full: full.instructions,
-        };
-        perCall[kind][contender] = Math.round(
-          (full.instructions - base.instructions) / calls,
+          return runUnderCallgrind([
+            file,
+            contender,
+            kind,
+            String(warmup),
+            String(measured),
+          ]);
+        }),
+      ),
+      parallel,
+    );
+
+    const perCall = {} as Record<WorkloadKind, Record<ContenderName, number>>;
+    /** Both totals of every pair of runs. */
+    const totals: Record<string, { base: number; full: number }> = {};
+    pairs.forEach(({ kind, contender, warmup, calls }, i) => {
+      const [base, full] = [runs[2 * i], runs[2 * i + 1]];
+      // The workload must have done what it claims: forged tokens all rejected, sessions all signed
+      // in, each with its own get-identity request (plus the first session's).
+      const total = warmup + calls;
+      const expected =
+        kind === 'forged'
+          ? { ok: 0, failed: total, identity: 1 }
+          : { ok: total, failed: 0, identity: 1 + total };
+      if (
+        full.ok !== expected.ok ||
+        full.failed !== expected.failed ||
+        full.identity !== expected.identity
+      ) {
+        throw new Error(
+          `${contender} ${kind}: expected ${JSON.stringify(
+            expected,
+          )}, got ${JSON.stringify(full)}`,
         );
       }
-    }
+      totals[`${contender} ${kind}`] = {
+        base: base.instructions,
+        full: full.instructions,
+      };
+      perCall[kind] ??= {} as Record<ContenderName, number>;
+      perCall[kind][contender] = Math.round(
+        (full.instructions - base.instructions) / calls,
+      );
+    });
 
     const rows = [
       ['', 'cfaccess (ours)', 'upstream', 'ours/upstream'],
@@ -185,12 +226,13 @@ async function main() {
       ]),
     ];
     printTable(
-      `CPU instructions per first verification (callgrind, ${calls} calls after ${warmup} warm-up, one at a time)`,
+      `CPU instructions per first verification (callgrind, one call at a time after a warm-up)`,
       rows,
     );
     const result = {
-      calls,
-      warmup,
+      calls: Object.fromEntries(
+        KINDS.map(({ kind }) => [kind, callsFor(kind)]),
+      ),
       valgrind: 'callgrind --smc-check=all-non-file',
       instructionsPerCall: perCall,
       totals,

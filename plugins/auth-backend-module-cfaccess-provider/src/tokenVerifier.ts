@@ -137,7 +137,18 @@ export class TokenVerifier {
         return hit;
       }
     }
+    return this.verifyFresh(token);
+  }
 
+  /**
+   * A verification from scratch: the key for the token's kid, the signature
+   * and claim checks, then the verified-token cache. A method of its own,
+   * whose promise verify returns rather than awaits: the stack trace every
+   * jose error captures (through each awaiting function) is a frame shorter,
+   * about 2% of the instructions a forged token costs.
+   */
+  private async verifyFresh(token: string): Promise<VerifiedAccessToken> {
+    const { config } = this.options;
     // Filled in by resolveKey when jose asks for the key.
     let found: { kid: string; keys: KeysForKid } | undefined;
     const resolveKey = (header: JWTHeaderParameters) => {
