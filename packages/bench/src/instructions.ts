@@ -52,12 +52,12 @@ const KINDS: { kind: WorkloadKind; label: string }[] = [
 function callsFor(kind: WorkloadKind) {
   return kind === 'forged'
     ? {
-        warmup: setting('BENCH_INSTR_FORGED_WARMUP', 3000, 300),
-        calls: setting('BENCH_INSTR_FORGED_CALLS', 1000, 100),
+        warmup: setting('BENCH_INSTR_FORGED_WARMUP', 4000, 300),
+        calls: setting('BENCH_INSTR_FORGED_CALLS', 4000, 100),
       }
     : {
         warmup: setting('BENCH_INSTR_SESSION_WARMUP', 2000, 200),
-        calls: setting('BENCH_INSTR_SESSION_CALLS', 1000, 100),
+        calls: setting('BENCH_INSTR_SESSION_CALLS', 2000, 100),
       };
 }
 
