@@ -1,7 +1,7 @@
 /*
- * 6. First verification: CPU per forged token (well formed, known kid, wrong signature: rejected only at
+ * 5. First verification: CPU per forged token (well formed, known kid, wrong signature: rejected only at
  * the RSA check) and per new session (a valid token of a person not seen before; Access answers
- * get-identity at once), ours against upstream's, with `concurrency` calls in flight as in benchmark 5.
+ * get-identity at once), ours against upstream's, with `concurrency` calls in flight as in benchmark 6 (memory).
  * The two take turns in slices of `sliceCalls` calls, the order flipping each round, so that a busy
  * machine slows both alike; CPU time (all threads) per call is summed over the slices, and the per-slice
  * ratios show the spread. Both get the same tokens: each has its own caches, so a session is new to each.
@@ -188,7 +188,7 @@ export async function runFirstVerification(ctx: BenchContext) {
     session: 'new session (Access answers at once)',
   };
   printTable(
-    `6. First verification: CPU per call, ${concurrency} in flight, ${rounds} alternating rounds`,
+    `5. First verification: CPU per call, ${concurrency} in flight, ${rounds} alternating rounds`,
     [
       [
         '',

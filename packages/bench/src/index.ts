@@ -7,7 +7,7 @@
  *
  *   yarn bench                       everything (full lengths)
  *   yarn bench --quick               short runs (or BENCH_QUICK=1)
- *   yarn bench --only=hot,http       a subset: hot, cold, signin, http, first, memory
+ *   yarn bench --only=hot,http       a subset: hot, cold, signin, http, first, memory, rsa
  */
 import { performance } from 'node:perf_hooks';
 import { runColdStart } from './coldStart';
@@ -16,6 +16,7 @@ import { createBenchContext } from './context';
 import { runHttp } from './http';
 import { runHotPath } from './hotPath';
 import { runMemory } from './memory';
+import { runRsaCheck } from './rsaCheck';
 import { hasGc, note, progress, QUICK, round, writeResult } from './report';
 import { runSignInLatency } from './signInLatency';
 
@@ -26,6 +27,7 @@ const BENCHMARKS = {
   http: runHttp,
   first: runFirstVerification,
   memory: runMemory,
+  rsa: runRsaCheck,
 } as const;
 type BenchName = keyof typeof BENCHMARKS;
 

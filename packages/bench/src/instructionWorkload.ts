@@ -6,11 +6,14 @@
  * the workload did what it claims.
  *
  *   node -r @backstage/cli/config/nodeTransform.cjs src/instructionWorkload.ts \
- *     <workload.json> <cfaccess|upstream> <forged|session> <warmup> <count>
+ *     <workload.json> <cfaccess|upstream|floor> <forged|session> <warmup> <count>
  */
 import { readFileSync } from 'node:fs';
 import {
+  BenchKey,
   ContenderName,
+  createFloor,
+  HEADER,
   createContender,
   forgeToken,
   makeRequest,
@@ -28,6 +31,16 @@ export type InstructionWorkloadFile = {
 
 export type WorkloadKind = 'forged' | 'session';
 
+/** jose.jwtVerify alone, called as the contenders are (a request in, a promise out). */
+function floorContender(workload: InstructionWorkloadFile) {
+  const verify = createFloor({ jwks: workload.jwks } as BenchKey);
+  return {
+    authenticate: (req: { header(name: string): string | undefined }) =>
+      verify(req.header(HEADER)!),
+    dispose: async () => {},
+  };
+}
+
 async function main() {
   const [file, contender, kind, warmupArg, countArg] = process.argv.slice(2);
   const workload: InstructionWorkloadFile = JSON.parse(
@@ -36,7 +49,11 @@ async function main() {
   const warmup = Number(warmupArg);
   const count = Number(countArg);
   const access = startAccessDouble(workload.jwks as any);
-  const c = await createContender(contender as ContenderName);
+  // The floor: bare jose.jwtVerify with the key in hand, no module around it.
+  const c =
+    contender === 'floor'
+      ? floorContender(workload)
+      : await createContender(contender as ContenderName);
   // Keys fetched, one session signed in: the steady state of a running backend.
   await c.authenticate(makeRequest(workload.template));
 

@@ -8,6 +8,8 @@
  * with the same warm-up and then 0 or N measured calls. The difference of the two totals over N is the
  * instructions per call: startup, module loading, JIT warm-up and exit cancel out. Both contenders get
  * the same key, the same tokens and the same N. Threads count too (callgrind counts every thread).
+ * The floor, bare jose.jwtVerify with the team's keys in hand, runs the forged tokens too: what jose
+ * alone costs, below which no module can go.
  * V8 runs with --predictable and fixed seeds, so that repeated runs agree to a few thousand
  * instructions; both contenders run under the same flags.
  *
@@ -161,9 +163,18 @@ async function main() {
     };
     writeFileSync(file, JSON.stringify(workload));
 
-    const pairs = KINDS.flatMap(({ kind }) =>
-      CONTENDERS.map(contender => ({ kind, contender, ...callsFor(kind) })),
-    );
+    // The floor (bare jose.jwtVerify, the key in hand) shows what jose alone costs per forged token.
+    const pairs: {
+      kind: WorkloadKind;
+      contender: ContenderName | 'floor';
+      warmup: number;
+      calls: number;
+    }[] = [
+      ...KINDS.flatMap(({ kind }) =>
+        CONTENDERS.map(contender => ({ kind, contender, ...callsFor(kind) })),
+      ),
+      { kind: 'forged', contender: 'floor', ...callsFor('forged') },
+    ];
     // Every pair is run with the warm-up alone and with the measured calls after it.
     const runs = await inTurn(
       pairs.flatMap(({ kind, contender, warmup, calls }) =>
@@ -183,7 +194,10 @@ async function main() {
       parallel,
     );
 
-    const perCall = {} as Record<WorkloadKind, Record<ContenderName, number>>;
+    const perCall = {} as Record<
+      WorkloadKind,
+      Record<ContenderName, number> & { floor?: number }
+    >;
     /** Both totals of every pair of runs. */
     const totals: Record<string, { base: number; full: number }> = {};
     pairs.forEach(({ kind, contender, warmup, calls }, i) => {
@@ -192,9 +206,9 @@ async function main() {
       // in, each with its own get-identity request (plus the first session's).
       const total = warmup + calls;
       const expected =
-        kind === 'forged'
-          ? { ok: 0, failed: total, identity: 1 }
-          : { ok: total, failed: 0, identity: 1 + total };
+        kind === 'session'
+          ? { ok: total, failed: 0, identity: 1 + total }
+          : { ok: 0, failed: total, identity: contender === 'floor' ? 0 : 1 };
       if (
         full.ok !== expected.ok ||
         full.failed !== expected.failed ||
@@ -229,6 +243,15 @@ async function main() {
       `CPU instructions per first verification (callgrind, one call at a time after a warm-up)`,
       rows,
     );
+    printTable(`The floor: what jose alone costs per forged token`, [
+      ['', 'instructions', 'vs upstream', 'ours vs it'],
+      [
+        'bare jose.jwtVerify, the keys in hand',
+        fmtInt(perCall.forged.floor!),
+        fmtRatio(ratio(perCall.forged.floor!, perCall.forged.upstream)),
+        fmtRatio(ratio(perCall.forged.cfaccess, perCall.forged.floor!)),
+      ],
+    ]);
     const result = {
       calls: Object.fromEntries(
         KINDS.map(({ kind }) => [kind, callsFor(kind)]),
@@ -236,6 +259,12 @@ async function main() {
       valgrind: 'callgrind --smc-check=all-non-file',
       instructionsPerCall: perCall,
       totals,
+      floorVsUpstream: {
+        forged: ratio(perCall.forged.floor!, perCall.forged.upstream),
+      },
+      oursVsFloor: {
+        forged: ratio(perCall.forged.cfaccess, perCall.forged.floor!),
+      },
       oursVsUpstream: Object.fromEntries(
         KINDS.map(({ kind }) => [
           kind,
