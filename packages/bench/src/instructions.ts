@@ -19,7 +19,8 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { resolvePackagePath } from '@backstage/backend-plugin-api';
 import {
   CONTENDERS,
   ContenderName,
@@ -87,7 +88,7 @@ function runUnderCallgrind(args: string[]): Promise<Run> {
         '--random-seed=1',
         '-r',
         require.resolve('@backstage/cli/config/nodeTransform.cjs'),
-        resolve(__dirname, 'instructionWorkload.ts'),
+        resolvePackagePath('@cfaccess/bench', 'src/instructionWorkload.ts'),
         ...args,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
