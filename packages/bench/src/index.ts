@@ -7,14 +7,16 @@
  *
  *   yarn bench                       everything (full lengths)
  *   yarn bench --quick               short runs (or BENCH_QUICK=1)
- *   yarn bench --only=hot,http       a subset: hot, cold, signin, http, memory
+ *   yarn bench --only=hot,http       a subset: hot, cold, signin, http, first, memory, rsa
  */
 import { performance } from 'node:perf_hooks';
 import { runColdStart } from './coldStart';
+import { runFirstVerification } from './firstVerification';
 import { createBenchContext } from './context';
 import { runHttp } from './http';
 import { runHotPath } from './hotPath';
 import { runMemory } from './memory';
+import { runRsaCheck } from './rsaCheck';
 import { hasGc, note, progress, QUICK, round, writeResult } from './report';
 import { runSignInLatency } from './signInLatency';
 
@@ -23,7 +25,9 @@ const BENCHMARKS = {
   cold: runColdStart,
   signin: runSignInLatency,
   http: runHttp,
+  first: runFirstVerification,
   memory: runMemory,
+  rsa: runRsaCheck,
 } as const;
 type BenchName = keyof typeof BENCHMARKS;
 

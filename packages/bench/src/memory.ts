@@ -1,5 +1,5 @@
 /*
- * 5. Memory: heap (after forced GC) before and after 100,000 distinct invalid tokens (well formed, known
+ * 6. Memory: heap (after forced GC) before and after 100,000 distinct invalid tokens (well formed, known
  * kid, wrong signature), then after 100,000 distinct valid sessions (each its own sub, email and
  * identity_nonce; Access answers at once). Valid sessions also fill the Backstage cache service (the
  * backend-defaults in-memory store, which is not bounded by either module): the heap is measured with
@@ -220,7 +220,7 @@ export async function runMemory(ctx: BenchContext) {
     ),
   ];
   printTable(
-    `5. Memory: heap after ${fmtInt(invalidCount)} invalid tokens and ${fmtInt(
+    `6. Memory: heap after ${fmtInt(invalidCount)} invalid tokens and ${fmtInt(
       validCount,
     )} valid sessions`,
     rows,

@@ -188,7 +188,7 @@ export function createAuthenticator(
         }: ${detail}${
           cause === undefined ? '' : ` (${describe(cause)})`
         }; ${rejectionHint(reason)}`,
-      { reason, ...(subject && { subject: logField(subject) }) },
+      () => ({ reason, ...(subject && { subject: logField(subject) }) }),
     );
   }
 

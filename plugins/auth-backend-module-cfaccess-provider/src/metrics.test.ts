@@ -43,6 +43,22 @@ describe('metrics', () => {
     ).toHaveBeenCalledWith(1, { result: 'miss' });
   });
 
+  it('passes one frozen attribute set per outcome, never a new object per measurement', () => {
+    const add = jest.fn();
+    const meter = {
+      createCounter: () => ({ add }),
+      createHistogram: () => ({ record: jest.fn() }),
+    };
+    const metrics = createCfAccessMetrics(meter as any);
+    metrics.authentication({ ok: false, reason: 'bad_signature' }, 0);
+    metrics.authentication({ ok: false, reason: 'bad_signature' }, 0);
+    metrics.authentication({ ok: false, reason: 'expired' }, 0);
+    const [first, second, third] = add.mock.calls.map(c => c[1]);
+    expect(first).toBe(second);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(third).toEqual({ outcome: 'rejected', reason: 'expired' });
+  });
+
   it('works with the global no-op meter', () => {
     expect(() =>
       createCfAccessMetrics().authentication(

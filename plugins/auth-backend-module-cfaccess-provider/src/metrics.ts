@@ -1,4 +1,4 @@
-import { metrics, Meter } from '@opentelemetry/api';
+import { Attributes, metrics, Meter } from '@opentelemetry/api';
 import { CloudflareAccessRejectionReason } from './errors';
 
 /** Instrument names, exported so dashboards and tests agree. */
@@ -55,25 +55,52 @@ export function createCfAccessMetrics(
     },
   );
 
+  // One frozen attribute set per outcome, made on first use: a measurement
+  // allocates nothing (the keys are closed sets: reasons, token types, results).
+  const outcomes = attributeSets((key: string) => {
+    const [outcome, detail] = key.split(':');
+    return outcome === 'success'
+      ? { outcome, token_type: detail }
+      : { outcome, reason: detail };
+  });
+  const outcomeOnly = attributeSets((outcome: string) => ({ outcome }));
+  const results = attributeSets((result: string) => ({ result }));
+
   return {
     authentication(outcome, durationSeconds) {
-      const attributes = outcome.ok
-        ? { outcome: 'success', token_type: outcome.tokenType }
-        : { outcome: 'rejected', reason: outcome.reason };
+      const attributes = outcomes(
+        outcome.ok
+          ? `success:${outcome.tokenType}`
+          : `rejected:${outcome.reason}`,
+      );
       authentications.add(1, attributes);
-      duration.record(durationSeconds, { outcome: attributes.outcome });
+      duration.record(durationSeconds, outcomeOnly(attributes.outcome));
     },
     jwksFetch(result) {
-      jwksFetches.add(1, { result });
+      jwksFetches.add(1, results(result));
     },
     identityFetch(result) {
-      identityFetches.add(1, { result });
+      identityFetches.add(1, results(result));
     },
     identityCache(result) {
-      identityCache.add(1, { result });
+      identityCache.add(1, results(result));
     },
     verifiedTokenCache(result) {
-      verifiedTokenCache.add(1, { result });
+      verifiedTokenCache.add(1, results(result));
     },
+  };
+}
+
+function attributeSets<A extends Attributes>(
+  make: (key: string) => A,
+): (key: string) => Readonly<A> {
+  const sets = new Map<string, Readonly<A>>();
+  return key => {
+    let set = sets.get(key);
+    if (!set) {
+      set = Object.freeze(make(key));
+      sets.set(key, set);
+    }
+    return set;
   };
 }

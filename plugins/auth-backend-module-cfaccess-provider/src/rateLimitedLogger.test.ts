@@ -18,6 +18,18 @@ describe('RateLimitedLogger', () => {
     );
   });
 
+  it('builds the message and the fields only for a warning it logs', () => {
+    const warn = jest.fn();
+    const logger = new RateLimitedLogger({ warn } as any, 1000, () => 0);
+    const message = jest.fn(() => 'text');
+    const meta = jest.fn(() => ({ reason: 'expired' }));
+    logger.warn('a', message, meta);
+    logger.warn('a', message, meta);
+    expect(message).toHaveBeenCalledTimes(1);
+    expect(meta).toHaveBeenCalledTimes(1);
+    expect(warn).toHaveBeenCalledWith('text', { reason: 'expired' });
+  });
+
   it('bounds the number of remembered keys', () => {
     const warn = jest.fn();
     const logger = new RateLimitedLogger({ warn } as any, 1000, () => 0, 2);

@@ -28,8 +28,12 @@ export class RateLimitedLogger {
     private readonly maxKeys = 1000,
   ) {}
 
-  /** `message` may be a function, so a suppressed warning costs no formatting. */
-  warn(key: string, message: string | (() => string), meta?: JsonObject) {
+  /** `message` and `meta` may be functions, so a suppressed warning costs no formatting. */
+  warn(
+    key: string,
+    message: string | (() => string),
+    meta?: JsonObject | (() => JsonObject),
+  ) {
     const now = this.now();
     const entry = this.last.get(key);
     if (entry && now - entry.at < this.windowMs) {
@@ -50,7 +54,7 @@ export class RateLimitedLogger {
       suppressed > 0
         ? `${text} (${suppressed} similar warnings suppressed)`
         : text,
-      meta,
+      typeof meta === 'function' ? meta() : meta,
     );
   }
 }

@@ -112,13 +112,16 @@ export class TokenVerifier {
     if (token === undefined || token.trim() === '') {
       throw reject('missing_token', 'no Access application token was sent');
     }
-    // Size first: never parse attacker-sized input.
-    const size = Buffer.byteLength(token, 'utf8');
-    if (size > config.maxTokenBytes) {
-      throw reject(
-        'token_too_large',
-        `the token is ${size} bytes, more than the ${config.maxTokenBytes} allowed`,
-      );
+    // Size first: never parse attacker-sized input. A UTF-16 code unit is at
+    // most 3 UTF-8 bytes, so a token this short needs no counting.
+    if (token.length * 3 > config.maxTokenBytes) {
+      const size = Buffer.byteLength(token, 'utf8');
+      if (size > config.maxTokenBytes) {
+        throw reject(
+          'token_too_large',
+          `the token is ${size} bytes, more than the ${config.maxTokenBytes} allowed`,
+        );
+      }
     }
     if (!isCanonicalCompactJws(token)) {
       throw reject(
@@ -134,7 +137,18 @@ export class TokenVerifier {
         return hit;
       }
     }
+    return this.verifyFresh(token);
+  }
 
+  /**
+   * A verification from scratch: the key for the token's kid, the signature
+   * and claim checks, then the verified-token cache. A method of its own,
+   * whose promise verify returns rather than awaits: the stack trace every
+   * jose error captures (through each awaiting function) is a frame shorter,
+   * about 2% of the instructions a forged token costs.
+   */
+  private async verifyFresh(token: string): Promise<VerifiedAccessToken> {
+    const { config } = this.options;
     // Filled in by resolveKey when jose asks for the key.
     let found: { kid: string; keys: KeysForKid } | undefined;
     const resolveKey = (header: JWTHeaderParameters) => {

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { UnsecuredJWT } from 'jose';
 import {
   CachedVerification,
+  FINGERPRINT_LENGTH,
   timeClaimsValid,
   TimeClaims,
   VerifiedTokenCache,
@@ -33,19 +34,39 @@ function create(maxEntries = 100, clockToleranceSeconds = 60) {
 }
 
 describe('VerifiedTokenCache', () => {
-  it('stores entries under the SHA-256 of the token, never the token', () => {
+  it('finds entries by the end of the token and hits only on its SHA-256, never storing the token', () => {
     const cache = create();
     const token = 'header.payload.signature-that-must-not-be-stored';
     expect(cache.set(token, entry(), T0)).toBe(true);
-    const keys = [...(cache as any).lru.keys()];
-    expect(keys).toEqual([
-      createHash('sha256').update(token).digest('base64url'),
+    const stored = [...(cache as any).lru.entries()];
+    expect(stored).toEqual([
+      [
+        token.slice(-FINGERPRINT_LENGTH),
+        {
+          digest: createHash('sha256').update(token).digest('base64url'),
+          entry: entry(),
+        },
+      ],
     ]);
-    const stored = JSON.stringify([...(cache as any).lru.entries()]);
-    expect(stored).not.toContain('signature-that-must-not-be-stored');
+    expect(JSON.stringify(stored)).not.toContain('that-must-not-be-stored');
     expect(cache.get(token, T0)?.verified.label).toBe('x');
-    // A token differing in any character is another entry.
+    // A token differing in any character is a miss.
     expect(cache.get(`${token}A`, T0)).toBeUndefined();
+    expect(cache.get(`X${token}`, T0)).toBeUndefined();
+    expect(cache.get(token.replace('payload', 'pAyload'), T0)).toBeUndefined();
+  });
+
+  it('keeps an entry when another token with the same end is looked up or deleted', () => {
+    const cache = create();
+    const token = 'header.payload.signature-of-the-real-token';
+    const lookalike = 'header.other-payload.signature-of-the-real-token';
+    cache.set(token, entry({}, 'real'), T0);
+    expect(cache.get(lookalike, T0)).toBeUndefined();
+    cache.delete(lookalike);
+    expect(cache.get(token, T0)?.verified.label).toBe('real');
+    cache.delete(token);
+    expect(cache.get(token, T0)).toBeUndefined();
+    expect(cache.size).toBe(0);
   });
 
   it('is bounded, evicting the least recently used', () => {
