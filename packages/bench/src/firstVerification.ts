@@ -8,6 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { BenchContext } from './context';
+import { pool } from './pool';
 import {
   CONTENDERS,
   Contender,
@@ -38,21 +39,9 @@ async function slice(
   concurrency: number,
   fn: (i: number) => Promise<unknown>,
 ): Promise<Totals> {
-  let next = 0;
-  let failed = 0;
-  async function worker() {
-    while (next < count) {
-      const i = next++;
-      try {
-        await fn(i);
-      } catch {
-        failed++;
-      }
-    }
-  }
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  const failed = await pool(count, concurrency, fn);
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   return { calls: count, failed, cpuUs: cpu.user + cpu.system, ms };

@@ -7,6 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { BenchContext } from './context';
+import { pool } from './pool';
 import {
   CONTENDERS,
   ContenderName,
@@ -27,28 +28,6 @@ import {
   settledHeapMb,
   writeResult,
 } from './report';
-
-/** Runs fn(0..count-1) with `concurrency` calls in flight; returns how many threw. */
-async function pool(
-  count: number,
-  concurrency: number,
-  fn: (i: number) => Promise<unknown>,
-): Promise<number> {
-  let next = 0;
-  let failures = 0;
-  async function worker() {
-    while (next < count) {
-      const i = next++;
-      try {
-        await fn(i);
-      } catch {
-        failures++;
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return failures;
-}
 
 type MemoryRun = {
   contender: ContenderName;

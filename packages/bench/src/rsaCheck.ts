@@ -8,6 +8,7 @@
  */
 import { createPublicKey, verify, webcrypto } from 'node:crypto';
 import { BenchContext } from './context';
+import { pool } from './pool';
 import {
   fmtRatio,
   note,
@@ -27,17 +28,13 @@ async function cpuPerCall(
   concurrency: number,
   check: () => Promise<boolean>,
 ): Promise<number> {
-  let next = 0;
-  let failed = 0;
-  async function worker() {
-    while (next++ < count) {
-      if (!(await check())) {
-        failed++;
-      }
-    }
-  }
   const cpu0 = process.cpuUsage();
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  // A check that answers false counts as a failure, like one that throws.
+  const failed = await pool(count, concurrency, async () => {
+    if (!(await check())) {
+      throw new Error('signature did not verify');
+    }
+  });
   const cpu = process.cpuUsage(cpu0);
   if (failed > 0) {
     throw new Error(`${failed} RSA checks of a valid signature failed`);
