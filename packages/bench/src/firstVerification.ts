@@ -201,6 +201,18 @@ export async function runFirstVerification(ctx: BenchContext) {
       }),
     ],
   );
+  // The workload must have done what it claims, or the CPU figures mean nothing.
+  for (const name of CONTENDERS) {
+    const { forged, session } = totals;
+    if (
+      forged[name].failed !== forged[name].calls ||
+      session[name].failed !== 0
+    ) {
+      throw new Error(
+        `${name}: ${forged[name].failed} of ${forged[name].calls} forged tokens failed and ${session[name].failed} of ${session[name].calls} sessions failed; expected all and none`,
+      );
+    }
+  }
   const targetMet = kinds.every(k => stats[k].cpuOursVsUpstream <= 1);
   note(
     `target: ours/upstream CPU <= 1.00x for both: ${

@@ -45,7 +45,7 @@ export function timeClaimsValid(
 /**
  * How many characters of a token's end (the end of its signature) find its
  * entry. Fewer than 13, so that V8 copies them instead of keeping a view of
- * the whole token alive; 12 characters are 72 bits of an RSA signature.
+ * the whole token alive; for an RSA-2048 signature they carry 68 bits.
  */
 export const FINGERPRINT_LENGTH = 12;
 
@@ -62,9 +62,12 @@ type Stored<T extends { claims: TimeClaims }> = {
  * - Found by the last FINGERPRINT_LENGTH characters of the token, and a hit
  *   only when the SHA-256 of the whole token matches the entry's: a token
  *   differing anywhere is a miss, and one with the same end neither replaces
- *   nor removes the entry. The token itself is never stored.
- * - A token whose end finds nothing (every forged token, every new session)
- *   is not hashed at all; a new session is hashed once, when it is added.
+ *   nor removes the entry unless it too verifies. The token itself is never
+ *   stored.
+ * - A token whose end matches no cached token (a new session, a forged
+ *   signature) is not hashed on lookup; one that keeps a cached token's
+ *   signature with another payload is hashed once and misses, as every token
+ *   was before. A new session is hashed once, when it is added.
  * - Bounded (LRU, `maxEntries`); only successes are added, so invalid tokens
  *   can neither fill it nor evict anything.
  * - A hit is only returned while exp/nbf pass exactly as in a fresh
