@@ -49,7 +49,6 @@ async function main() {
   const warmup = Number(warmupArg);
   const count = Number(countArg);
   const access = startAccessDouble(workload.jwks as any);
-  // The floor: bare jose.jwtVerify with the key in hand, no module around it.
   const c =
     contender === 'floor'
       ? floorContender(workload)

@@ -380,6 +380,25 @@ describe('TokenVerifier', () => {
       await verifier.verify(token);
       expect(verifiedTokens.size).toBe(1);
     });
+
+    it("rejects a cached token's signature under another payload, and the cached token still hits", async () => {
+      const { verifier, verifiedTokens } = cachingVerifier();
+      const token = await mintToken(keyA, userClaims(clock));
+      await verifier.verify(token);
+      const [header, , signature] = token.split('.');
+      const forgedPayload = await mintToken(
+        keyA,
+        userClaims(clock, { email: 'admin@example.com' }),
+      );
+      const tampered = `${header}.${forgedPayload.split('.')[1]}.${signature}`;
+      await expectRejected(tampered, 'bad_signature', verifier);
+      expect(verifiedTokens.size).toBe(1);
+      // The real entry is neither replaced nor removed by the forgery.
+      expect(verifiedTokens.get(token, clock.now())?.verified).toMatchObject({
+        tokenType: 'user',
+        claims: { email: 'jane@example.com' },
+      });
+    });
   });
 
   describe('token type', () => {

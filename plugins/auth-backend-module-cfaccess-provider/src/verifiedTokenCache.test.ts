@@ -85,6 +85,17 @@ describe('VerifiedTokenCache', () => {
     expect(cache.get('t5', T0)).toBeDefined();
   });
 
+  it('does not count a lookalike with the same end as a use of the entry', () => {
+    const cache = create(2);
+    cache.set('h.p.end-of-t1', entry({}, 't1'), T0);
+    cache.set('h.p.end-of-t2', entry({}, 't2'), T0);
+    // A miss with t1's end must not make t1 the most recently used.
+    expect(cache.get('h.other.end-of-t1', T0)).toBeUndefined();
+    cache.set('h.p.end-of-t3', entry({}, 't3'), T0);
+    expect(cache.get('h.p.end-of-t1', T0)).toBeUndefined();
+    expect(cache.get('h.p.end-of-t2', T0)?.verified.label).toBe('t2');
+  });
+
   it('is off with maxEntries 0', () => {
     const cache = create(0);
     expect(cache.enabled).toBe(false);

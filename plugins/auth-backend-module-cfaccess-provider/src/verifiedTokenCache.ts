@@ -101,11 +101,13 @@ export class VerifiedTokenCache<T extends { claims: TimeClaims }> {
 
   get(token: string, nowMs: number): CachedVerification<T> | undefined {
     const fingerprint = VerifiedTokenCache.fingerprintOf(token);
-    const stored = this.lru?.get(fingerprint);
+    // Peeked, so a lookalike with the same end cannot keep an entry recent.
+    const stored = this.lru?.peek(fingerprint);
     // Most first verifications end here, before any hashing.
     if (!stored || stored.digest !== VerifiedTokenCache.digestOf(token)) {
       return undefined;
     }
+    this.lru!.get(fingerprint);
     const { entry } = stored;
     if (
       !timeClaimsValid(
