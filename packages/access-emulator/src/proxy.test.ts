@@ -263,3 +263,60 @@ describe('client connections', () => {
     }
   });
 });
+
+/**
+ * An origin that sends its headers and the start of a body, then dies as a SIGKILLed process does: its
+ * connection closed (FIN) or, with unread data, reset (RST).
+ */
+async function startOriginDyingMidResponse(how: 'close' | 'reset') {
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write('{"partial":');
+    setTimeout(
+      () =>
+        how === 'close' ? res.socket?.destroy() : res.socket?.resetAndDestroy(),
+      20,
+    );
+  });
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>(resolve => server.close(() => resolve())),
+  };
+}
+
+describe('an origin that dies mid-response', () => {
+  it.each(['close', 'reset'] as const)(
+    "cuts the client's response short instead of leaving it open (%s)",
+    async how => {
+      const origin = await startOriginDyingMidResponse(how);
+      const emulator = await startAccessEmulator({
+        port: 0,
+        backendUrl: origin.url,
+      });
+      try {
+        const cookie = `CF_Authorization=${await emulator.mintUserToken(
+          'alice@example.com',
+        )}`;
+        const res = await fetch(`${emulator.listenUrl}/api/x`, {
+          headers: { cookie },
+          signal: AbortSignal.timeout(3000),
+        });
+        expect(res.status).toBe(200);
+        // The body read ends in an error at once: a cut connection, not the 3 s timeout.
+        const started = Date.now();
+        const error = await res.text().then(
+          () => undefined,
+          (e: Error) => e,
+        );
+        expect(error?.name).not.toBe('TimeoutError');
+        expect(error?.message).toBe('terminated');
+        expect(Date.now() - started).toBeLessThan(2000);
+      } finally {
+        await emulator.close();
+        await origin.close();
+      }
+    },
+  );
+});

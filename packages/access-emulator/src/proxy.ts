@@ -108,8 +108,16 @@ export function createOriginProxy(options: OriginProxyOptions): OriginProxy {
     on: {
       // Each origin request has its own connection (`Connection: close`); the client's connection is not
       // the origin's, so the origin's `Connection: close` must not close it (as at Cloudflare's edge).
-      proxyRes: proxyRes => {
+      proxyRes: (proxyRes, _req, res) => {
         delete proxyRes.headers.connection;
+        // An origin that dies mid-response (a closed connection, not a reset) ends its response early
+        // without an error, and http-proxy would leave the client's open forever: cut it short, as the
+        // edge does when an origin goes away mid-body.
+        proxyRes.once('close', () => {
+          if (!proxyRes.complete) {
+            res.destroy();
+          }
+        });
       },
       error: (err, req, resOrSocket, target) => {
         const out = resOrSocket as ServerResponse | Socket;

@@ -13,6 +13,8 @@ export interface RefreshResult {
   ownershipEntityRefs?: string[];
   /** The Backstage token of a 200. */
   backstageToken?: string;
+  /** The status line arrived but the body was cut short (status 0, `text` says why). */
+  cutShort?: boolean;
 }
 
 export async function refresh(
@@ -39,7 +41,17 @@ export async function refresh(
   } catch (error: any) {
     return { status: 0, text: String(error?.cause?.code ?? error?.message) };
   }
-  const text = await res.text();
+  let text: string;
+  try {
+    text = await res.text();
+  } catch (error: any) {
+    // An origin that died mid-response: the headers came, the body never ended.
+    return {
+      status: 0,
+      text: `${res.status} cut short: ${error?.cause?.code ?? error?.message}`,
+      cutShort: true,
+    };
+  }
   const result: RefreshResult = { status: res.status, text };
   if (res.status === 200) {
     try {
