@@ -17,7 +17,8 @@ import {
 //
 // Carol's catalog entry (examples/org.yaml) makes her a member of `product` only. The IdP says she is in
 // `product` and `admins`: `group:default/admins` in her ownership can only come from the IdP's groups,
-// through get-identity and the example's custom resolver (packages/backend/src/modules/cfaccessAuth.ts).
+// through get-identity and the example's sign-in resolver (packages/backend/src/modules/cfaccessAuth.ts),
+// whose name entries are scoped to OpenID Connect identity providers (`idp: { type: 'oidc' }`).
 const CAROL = {
   login: 'carol',
   password: 'carol-e2e-password',

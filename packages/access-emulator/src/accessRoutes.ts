@@ -2,22 +2,17 @@
  * The /cdn-cgi/access/* endpoints: login (page and form POST), certs, get-identity and logout.
  */
 import express, { type Request, type Response, Router } from 'express';
+import type { EmulatorContext } from './context';
+import { sessionCookie, setCookie } from './cookies';
 import { COOKIE_NAME } from './defaults';
-import {
-  type EmulatorContext,
-  findUser,
-  setCookie,
-  signInUser,
-} from './context';
 import { applyFaults } from './faults';
-import { buildIdentity } from './identities';
-import { renderLoginPage, renderSignedOutPage } from './loginPage';
-import { oidcLoginPath } from './oidcConfig';
 import { ownOrigins } from './hosts';
-import { safeRedirectPath } from './redirects';
-import { sessionCookie } from './edge';
+import { renderLoginPage, renderSignedOutPage } from './loginPage';
+import { oidcLoginPath } from './oidc/config';
+import { LOGIN_PATH, safeRedirectPath } from './redirects';
+import { loginIdentity, signInUser } from './signIn';
 import type { EmulatorStats } from './stats';
-import { isValidEmail } from './users';
+import { isValidEmail, normalizeEmail } from './users';
 
 export function allowedOrigins(req: Request, ctx: EmulatorContext): string[] {
   return ownOrigins(ctx.publicOrigin, req.headers.host);
@@ -61,7 +56,7 @@ export function createAccessRoutes(ctx: EmulatorContext): Router {
     );
   };
 
-  router.get('/cdn-cgi/access/login', (req, res) => {
+  router.get(LOGIN_PATH, (req, res) => {
     const redirectUrl = safeRedirectPath(
       req.query.redirect_url,
       allowedOrigins(req, ctx),
@@ -77,7 +72,7 @@ export function createAccessRoutes(ctx: EmulatorContext): Router {
   });
 
   const form = express.urlencoded({ extended: false, limit: '16kb' });
-  router.post('/cdn-cgi/access/login', form, async (req, res, next) => {
+  router.post(LOGIN_PATH, form, async (req, res, next) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const origins = allowedOrigins(req, ctx);
     const redirectUrl = safeRedirectPath(body.redirect_url, origins);
@@ -99,7 +94,7 @@ export function createAccessRoutes(ctx: EmulatorContext): Router {
       return;
     }
     const email =
-      typeof body.email === 'string' ? body.email.trim().toLowerCase() : '';
+      typeof body.email === 'string' ? normalizeEmail(body.email) : '';
     if (!isValidEmail(email)) {
       showLogin(req, res, 400, redirectUrl, 'Enter a valid email address.');
       return;
@@ -155,10 +150,7 @@ export function createAccessRoutes(ctx: EmulatorContext): Router {
       const identity =
         ctx.identities.get(payload.identity_nonce) ??
         // Not seen at login by this process (e.g. after a restart): rebuild it.
-        buildIdentity({
-          email: payload.email,
-          user: findUser(ctx, payload.email),
-          accountId: ctx.accountId,
+        loginIdentity(ctx, payload.email, {
           iat: payload.iat,
           ip: req.socket.remoteAddress ?? '',
           country: payload.country ?? ctx.country,

@@ -8,7 +8,7 @@ import { createAccessRoutes } from './accessRoutes';
 import { createAdminRoutes } from './adminRoutes';
 import type { EmulatorContext } from './context';
 import { type EdgeDecision, type Refusal, decideEdge } from './edge';
-import { createOidcRoutes } from './oidcRoutes';
+import { createOidcRoutes } from './oidc/routes';
 import { applyOriginHeaders } from './originHeaders';
 import type { OriginProxy } from './proxy';
 

@@ -6,12 +6,11 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { parseCookie } from 'cookie';
+import { sessionCookie } from './cookies';
 import {
   ADMIN_HEADER,
   CLIENT_ID_HEADER,
   CLIENT_SECRET_HEADER,
-  COOKIE_NAME,
 } from './defaults';
 import { isLoopbackAddress, ownOrigins } from './hosts';
 import { loginRedirectLocation } from './redirects';
@@ -54,18 +53,6 @@ export function safeEqual(a: string, b: string): boolean {
 
 export function headerValue(req: IncomingMessage, name: string) {
   return [req.headers[name]].flat()[0];
-}
-
-/** A cookie of a request, if any (by default the CF_Authorization session). */
-export function sessionCookie(
-  req: IncomingMessage,
-  name = COOKIE_NAME,
-): string | undefined {
-  try {
-    return parseCookie(req.headers.cookie ?? '')[name] || undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Compares every configured token, both fields, in constant time. */

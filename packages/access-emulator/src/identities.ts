@@ -2,7 +2,7 @@
  * Identities as Access saw them at login, kept by identity_nonce and served by get-identity.
  */
 import { stableUuid, subjectForEmail } from './tokens';
-import type { EmulatorGroup, EmulatorUser } from './users';
+import { type EmulatorGroup, type EmulatorUser, normalizeEmail } from './users';
 
 export interface AccessIdentityGroup {
   id: string;
@@ -79,7 +79,7 @@ export function buildIdentity(options: {
   ip: string;
   country: string;
 }): AccessIdentity {
-  const email = options.email.trim().toLowerCase();
+  const email = normalizeEmail(options.email);
   const sub = subjectForEmail(email);
   return {
     id: sub,

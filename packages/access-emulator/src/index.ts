@@ -31,12 +31,12 @@ export type {
   OidcProviderConfig,
   OidcProviderInput,
   TokenEndpointAuthMethod,
-} from './oidcConfig';
+} from './oidc/config';
 export {
   OIDC_CALLBACK_PATH,
   loadIdentityProvidersFile,
   validateIdentityProvidersConfig,
-} from './oidcConfig';
+} from './oidc/config';
 export type {
   IdentityProviderSummary,
   LoginMethodOptions,

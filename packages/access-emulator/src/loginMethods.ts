@@ -2,16 +2,17 @@
  * The login methods of one emulator: the built-in user list ("One-time PIN") and any number of upstream
  * OpenID Connect providers, from a config file and/or programmatic options.
  */
+import { OidcLoginProvider } from './oidc/client';
 import {
   type IdentityProvidersConfig,
   type OidcProviderInput,
-  OIDC_CALLBACK_PATH,
   checkUniqueProviderIds,
   loadIdentityProvidersFile,
+  oidcLoginPath,
+  oidcRedirectUri,
   validateOidcProvider,
-} from './oidcConfig';
-import { OidcLoginProvider } from './oidcClient';
-import { PendingLogins } from './pendingLogins';
+} from './oidc/config';
+import { PendingLogins } from './oidc/pendingLogins';
 
 /** The emulator options that choose login methods (see AccessEmulatorOptions). */
 export interface LoginMethodOptions {
@@ -67,7 +68,7 @@ type LoginMethods = Awaited<ReturnType<typeof resolveLoginMethods>>;
 
 /** The context fields for the login methods, once the public origin is known. */
 export function loginContext(methods: LoginMethods, publicOrigin: string) {
-  const redirectUri = `${publicOrigin}${OIDC_CALLBACK_PATH}`;
+  const redirectUri = oidcRedirectUri(publicOrigin);
   return {
     identityProviders: new Map(
       methods.providers.map(p => [p.id, new OidcLoginProvider(p, redirectUri)]),
@@ -90,7 +91,7 @@ export function summarizeProviders(
     scopes: [...p.scopes],
     groupsClaim: p.groupsClaim,
     pkce: p.pkce,
-    redirectUri: `${publicOrigin}${OIDC_CALLBACK_PATH}`,
-    loginUrl: `${publicOrigin}/cdn-cgi/access/oidc/${p.id}/login`,
+    redirectUri: oidcRedirectUri(publicOrigin),
+    loginUrl: `${publicOrigin}${oidcLoginPath(p.id)}`,
   }));
 }

@@ -304,15 +304,13 @@ describe('an origin that dies mid-response', () => {
           signal: AbortSignal.timeout(3000),
         });
         expect(res.status).toBe(200);
-        // The body read ends in an error at once: a cut connection, not the 3 s timeout.
-        const started = Date.now();
+        // A cut connection ends the body read in an error; a response left open ends in the 3 s timeout.
         const error = await res.text().then(
           () => undefined,
           (e: Error) => e,
         );
         expect(error?.name).not.toBe('TimeoutError');
         expect(error?.message).toBe('terminated');
-        expect(Date.now() - started).toBeLessThan(2000);
       } finally {
         await emulator.close();
         await origin.close();

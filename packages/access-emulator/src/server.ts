@@ -5,7 +5,7 @@
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createEmulatorApp } from './app';
-import { type EmulatorContext, signInUser } from './context';
+import type { EmulatorContext } from './context';
 import {
   DEFAULT_ACCOUNT_ID,
   DEFAULT_BACKEND_PATHS,
@@ -27,6 +27,8 @@ import {
   resolveOptions,
 } from './options';
 import { createOriginProxy } from './proxy';
+import { LOGIN_PATH } from './redirects';
+import { signInUser } from './signIn';
 import { type EmulatorStats, RequestStats } from './stats';
 import { type AccessTokenPayload, TokenIssuer } from './tokens';
 import { createUpgradeHandler } from './upgrade';
@@ -134,7 +136,7 @@ export async function startAccessEmulator(
     port,
     issuer: publicOrigin,
     certsUrl: `${publicOrigin}/cdn-cgi/access/certs`,
-    loginUrl: `${publicOrigin}/cdn-cgi/access/login`,
+    loginUrl: `${publicOrigin}${LOGIN_PATH}`,
     audience: resolved.audience,
     users: ctx.users,
     identityProviders: summarizeProviders(resolved.loginMethods, publicOrigin),

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { createTlsCertificates, type TlsCertificates } from './certificates';
 import { type AccessEmulator, startAccessEmulator } from './server';
-import { createTlsCertificatesProgram, tlsOptionsFromCli } from './tlsCli';
+import { createTlsCertificatesProgram, tlsOptionsFromCli } from './cli/tls';
 import {
   type TestOrigin,
   cookieFrom,

@@ -4,6 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { SignJWT, jwtVerify, type JWTPayload } from 'jose';
 import type { KeyStore } from './keys';
+import { normalizeEmail } from './users';
 
 /** Claims of an application token, for a person or a service token. */
 export interface AccessTokenPayload extends JWTPayload {
@@ -45,7 +46,7 @@ export function stableUuid(namespace: string, value: string): string {
 
 /** The `sub` claim for a person: stable per (case-insensitive) email. */
 export function subjectForEmail(email: string): string {
-  return stableUuid('user', email.trim().toLowerCase());
+  return stableUuid('user', normalizeEmail(email));
 }
 
 export class TokenIssuer {
@@ -80,7 +81,7 @@ export class TokenIssuer {
     user: { email: string; country: string; custom?: Record<string, unknown> },
     expiresInSeconds?: number,
   ) {
-    const email = user.email.trim().toLowerCase();
+    const email = normalizeEmail(user.email);
     return this.#sign(
       {
         email,

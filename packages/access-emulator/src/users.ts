@@ -33,6 +33,10 @@ const EMAIL_PATTERN = /^[^\s@<>"'`]+@[^\s@<>"'`]+$/;
 export const isValidEmail = (value: unknown): value is string =>
   typeof value === 'string' && value.length <= 254 && EMAIL_PATTERN.test(value);
 
+/** An email as Access compares it: trimmed and lower-cased. */
+export const normalizeEmail = (email: string): string =>
+  email.trim().toLowerCase();
+
 const email = (message: string) =>
   z
     .string({ required_error: message, invalid_type_error: message })
@@ -57,7 +61,7 @@ const groupSchema = z.union(
 
 const userSchema = strictObject(
   {
-    email: email('expected an email address').transform(v => v.toLowerCase()),
+    email: email('expected an email address').transform(normalizeEmail),
     name: optionalString(),
     groups: z
       .array(groupSchema, { invalid_type_error: 'expected a list' })

@@ -5,7 +5,10 @@
  */
 import { resolve } from 'node:path';
 import { ConfigSources } from '@backstage/config-loader';
-import { checkCloudflareAccessConfig } from '@cfaccess/plugin-auth-backend-module-cfaccess-provider';
+// The module's internal entry (not published): its startup check with the argv and environment given,
+// which the public checkCloudflareAccessConfig takes from the process.
+// eslint-disable-next-line @backstage/no-relative-monorepo-imports
+import { inspectCloudflareAccessConfig } from '../../../plugins/auth-backend-module-cfaccess-provider/src/internal';
 
 const repoRoot = resolve(__dirname, '../../..');
 const file = (name: string) => resolve(repoRoot, name);
@@ -70,10 +73,9 @@ async function load(
       }),
     );
     config.close();
-    const error = await checkCloudflareAccessConfig({ config, argv, env }).then(
-      () => undefined,
-      (e: Error) => e,
-    );
+    const report = await inspectCloudflareAccessConfig({ config, argv, env });
+    // What startup would stop on: the first problem.
+    const error: Error | undefined = report.problems[0];
     return { config, error };
   });
 }

@@ -1,6 +1,4 @@
 import { performance } from 'node:perf_hooks';
-import { parse as parseCookie } from 'cookie';
-import type { IncomingHttpHeaders } from 'node:http';
 import { CacheService, LoggerService } from '@backstage/backend-plugin-api';
 import type { Config } from '@backstage/config';
 import {
@@ -18,14 +16,23 @@ import {
   isCloudflareAccessRejection,
   rejectionHint,
 } from './errors';
-import { IdentityClient } from './identityClient';
-import { describe, KeyCache } from './keyCache';
-import { KeyRefresher, SetTimer } from './keyRefresher';
-import { logField, logValue } from './logValue';
-import { CfAccessMetrics, createCfAccessMetrics } from './metrics';
-import { noopLogger, RateLimitedLogger } from './rateLimitedLogger';
-import { TokenVerifier, VerifiedAccessToken } from './tokenVerifier';
-import { VerifiedTokenCache } from './verifiedTokenCache';
+import { IdentityClient } from './identity';
+import { KeyCache, KeyRefresher, SetTimer } from './keys';
+import {
+  CfAccessMetrics,
+  createCfAccessMetrics,
+  errorText,
+  logField,
+  logValue,
+  noopLogger,
+  RateLimitedLogger,
+} from './lib';
+import {
+  extractToken,
+  TokenVerifier,
+  VerifiedAccessToken,
+  VerifiedTokenCache,
+} from './token';
 import {
   CloudflareAccessIdentityProfile,
   CloudflareAccessProviderInfo,
@@ -106,31 +113,6 @@ export function authenticatorState(
   return ctx as ContextWithState;
 }
 
-/** Reads one cookie from the Cookie header: express `req.cookies` may not be set. */
-export function readCookie(
-  cookieHeader: string | undefined,
-  name: string,
-): string | undefined {
-  return cookieHeader ? parseCookie(cookieHeader)[name] : undefined;
-}
-
-/**
- * Header first (Cloudflare's recommendation), the cookie as a fallback when
- * the header is missing or blank. Returned as sent: the verifier accepts only
- * the canonical token, so whitespace is rejected there, not trimmed here.
- */
-export function extractToken(
-  req: { headers: IncomingHttpHeaders },
-  config: Pick<CfAccessConfig, 'jwtHeaderName' | 'authorizationCookieName'>,
-): string | undefined {
-  const header = req.headers[config.jwtHeaderName];
-  const fromHeader = Array.isArray(header) ? header.join(',') : header;
-  if (fromHeader && fromHeader.trim()) {
-    return fromHeader;
-  }
-  return readCookie(req.headers.cookie, config.authorizationCookieName);
-}
-
 function fallbackIdentity(
   verified: VerifiedAccessToken,
 ): CloudflareAccessIdentityProfile {
@@ -186,7 +168,7 @@ export function createAuthenticator(
         `Cloudflare Access sign-in rejected (${reason})${
           subject ? ` for ${logValue(subject)}` : ''
         }: ${detail}${
-          cause === undefined ? '' : ` (${describe(cause)})`
+          cause === undefined ? '' : ` (${errorText(cause)})`
         }; ${rejectionHint(reason)}`,
       () => ({ reason, ...(subject && { subject: logField(subject) }) }),
     );
@@ -198,9 +180,11 @@ export function createAuthenticator(
     CloudflareAccessProviderInfo
   >({
     async defaultProfileTransform(result: CloudflareAccessResult) {
+      // A person's email is the signed claim, as upstream takes it; a service
+      // token has none, and gets its email subject (the fallback identity's).
       return {
         profile: {
-          email: result.cfIdentity.email || undefined,
+          email: result.claims.email || result.cfIdentity.email || undefined,
           displayName: result.cfIdentity.name || undefined,
         },
       };

@@ -4,7 +4,8 @@ import { serializeError } from '@backstage/errors';
 import {
   CloudflareAccessAuthenticationError,
   CloudflareAccessKeysUnavailableError,
-  cloudflareAccessRejectionReasons,
+  cloudflareAccessReasonCodes,
+  reasonStatus,
   isCloudflareAccessRejection,
   rejectionHint,
   rejectionSentence,
@@ -30,8 +31,8 @@ describe('errors', () => {
     expect(isCloudflareAccessRejection(new Error('z'))).toBe(false);
   });
 
-  it('has one sentence and a hint for every reason', () => {
-    for (const reason of cloudflareAccessRejectionReasons) {
+  it('has one sentence and a hint for every reason code', () => {
+    for (const reason of cloudflareAccessReasonCodes) {
       expect(rejectionHint(reason)).toEqual(expect.any(String));
       // One sentence: ends with a full stop and has no other.
       expect(rejectionSentence(reason)).toMatch(/^[A-Z][^.]*\.$/);
@@ -100,13 +101,13 @@ describe('errors', () => {
     expect(Error.stackTraceLimit).toBe(limit);
   });
 
-  it('matches the README troubleshooting table: every reason, its status and its sentence', () => {
-    const readme = readFileSync(
-      resolvePath(__dirname, '..', 'README.md'),
+  it('matches the troubleshooting table: every reason code, its status and its sentence', () => {
+    const page = readFileSync(
+      resolvePath(__dirname, '..', 'docs', 'troubleshooting.md'),
       'utf8',
     );
     const rows = new Map<string, string[]>();
-    for (const line of readme.split('\n')) {
+    for (const line of page.split('\n')) {
       const m = /^\| `([a-z_]+)` +\|(.*)\|$/.exec(line);
       if (m) {
         rows.set(
@@ -116,12 +117,12 @@ describe('errors', () => {
       }
     }
     const reasons = [...rows.keys()].filter(reason =>
-      (cloudflareAccessRejectionReasons as readonly string[]).includes(reason),
+      (cloudflareAccessReasonCodes as readonly string[]).includes(reason),
     );
-    expect(reasons).toEqual([...cloudflareAccessRejectionReasons]);
-    for (const reason of cloudflareAccessRejectionReasons) {
+    expect(reasons).toEqual([...cloudflareAccessReasonCodes]);
+    for (const reason of cloudflareAccessReasonCodes) {
       const [status, told] = rows.get(reason)!;
-      expect(status).toBe(reason === 'keys_unavailable' ? '503' : '401');
+      expect(status).toBe(String(reasonStatus(reason)));
       expect(told).toBe(rejectionSentence(reason));
     }
   });

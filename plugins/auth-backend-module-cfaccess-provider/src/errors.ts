@@ -29,110 +29,152 @@ export type CloudflareAccessRejectionReason =
   | 'keys_unavailable';
 
 /**
- * All reason codes, handy for docs and exhaustive tests.
+ * The reason code in the body of every error this module answers with
+ * (`error.reason`, and in the message): a token rejection
+ * ({@link CloudflareAccessRejectionReason}), `user_not_found` (403: no
+ * sign-in resolver found a catalog user) or `identity_unavailable` (503: the
+ * groups resolver could not get the person's Access groups).
  *
  * @public
  */
-export const cloudflareAccessRejectionReasons: readonly CloudflareAccessRejectionReason[] =
-  [
-    'missing_token',
-    'malformed_token',
-    'token_too_large',
-    'unsupported_alg',
-    'unknown_kid',
-    'bad_signature',
-    'expired',
-    'not_yet_valid',
-    'wrong_issuer',
-    'wrong_audience',
-    'wrong_token_type',
-    'missing_claims',
-    'unknown_service_token',
-    'keys_unavailable',
-  ];
+export type CloudflareAccessReasonCode =
+  | CloudflareAccessRejectionReason
+  | 'user_not_found'
+  | 'identity_unavailable';
 
-// Per reason: `sentence` is all the caller is told (one sentence, the same
-// for every rejection with this reason); `hint` says what an operator can do
-// and goes to the server log with the details. The README troubleshooting
-// table mirrors both (a test keeps them in sync).
+// Per reason: the HTTP status; `sentence`, all the caller is told (one
+// sentence, the same for every error with this reason, except that
+// user_not_found names the caller); `hint`, what an operator can do, for the
+// server log with the details. The troubleshooting page's table mirrors the
+// status and sentence (a test keeps them in sync).
 const texts: Record<
-  CloudflareAccessRejectionReason,
-  { sentence: string; hint: string }
+  CloudflareAccessReasonCode,
+  { status: 401 | 403 | 503; sentence: string; hint: string }
 > = {
   missing_token: {
+    status: 401,
     sentence: 'No Cloudflare Access application token was sent.',
     hint: 'make sure the request passes through Cloudflare Access for this application',
   },
   malformed_token: {
+    status: 401,
     sentence: 'The value sent is not a Cloudflare Access application token.',
     hint: 'the value is not a Cloudflare Access application token in compact form',
   },
   token_too_large: {
+    status: 401,
     sentence: 'The token is larger than this server accepts.',
     hint: 'raise maxTokenBytes if Access really issues tokens this large',
   },
   unsupported_alg: {
+    status: 401,
     sentence: 'The token is not signed with RS256.',
     hint: 'Cloudflare Access only signs tokens with RS256',
   },
   unknown_kid: {
+    status: 401,
     sentence: 'The token is not signed by a current key of this Access team.',
     hint: 'the token was not signed by a current key of this Access team domain',
   },
   bad_signature: {
+    status: 401,
     sentence: 'The token signature is not valid.',
     hint: 'the token was not signed by this Access team domain',
   },
   expired: {
+    status: 401,
     sentence: 'The token has expired; sign in again through Cloudflare Access.',
     hint: 'sign in again through Cloudflare Access; check the clock of this server',
   },
   not_yet_valid: {
+    status: 401,
     sentence: 'The token is not valid yet.',
     hint: 'check the clock of this server',
   },
   wrong_issuer: {
+    status: 401,
     sentence: 'The token was issued by another Access team.',
     hint: 'check auth.providers.cfaccess.teamName / teamDomain against the Zero Trust team domain',
   },
   wrong_audience: {
+    status: 401,
     sentence: 'The token is for another Access application.',
     hint: "check auth.providers.cfaccess.audience against the application's AUD tag",
   },
   wrong_token_type: {
+    status: 401,
     sentence: 'The token is not an Access application token.',
     hint: 'only application tokens (type "app") sign in; the organisation token (type "org") is not meant for applications',
   },
   missing_claims: {
+    status: 401,
     sentence: 'The token names neither a person nor a service token.',
     hint: 'Access issued a token without a user identity or service token Client ID',
   },
   unknown_service_token: {
+    status: 401,
     sentence: 'This service token is not allowed to sign in.',
     hint: 'add the Client ID to auth.providers.cfaccess.serviceTokens to allow it',
   },
   keys_unavailable: {
+    status: 503,
     sentence:
       'The Cloudflare Access signing keys are unavailable; try again shortly.',
     hint: 'check that this server reaches <team domain>/cdn-cgi/access/certs',
   },
+  user_not_found: {
+    status: 403,
+    sentence:
+      'Cloudflare Access signed you in, but Backstage has no user for you; ask your Backstage admin.',
+    hint: 'add a catalog User for this person or service token subject, or check the sign-in resolvers',
+  },
+  identity_unavailable: {
+    status: 503,
+    sentence:
+      'Your Cloudflare Access groups are unavailable right now; try signing in again shortly.',
+    hint: 'check that this server reaches <team domain>/cdn-cgi/access/get-identity',
+  },
 };
 
+/**
+ * Every reason code a caller can see, in the order the docs list them: read
+ * from the table above, which the compiler holds to exactly the codes of the
+ * type.
+ *
+ * @internal
+ */
+export const cloudflareAccessReasonCodes = Object.keys(
+  texts,
+) as readonly CloudflareAccessReasonCode[];
+
+const signInRefusals: readonly CloudflareAccessReasonCode[] = [
+  'user_not_found',
+  'identity_unavailable',
+];
+
+/** The token rejections among them. @internal */
+export const tokenRejectionReasons = cloudflareAccessReasonCodes.filter(
+  code => !signInRefusals.includes(code),
+) as readonly CloudflareAccessRejectionReason[];
+
 /** What an operator can do about a reason (server log only). @internal */
-export function rejectionHint(reason: CloudflareAccessRejectionReason): string {
+export function rejectionHint(reason: CloudflareAccessReasonCode): string {
   return texts[reason].hint;
 }
 
 /** The one sentence a caller is told for a reason. @internal */
-export function rejectionSentence(
-  reason: CloudflareAccessRejectionReason,
-): string {
+export function rejectionSentence(reason: CloudflareAccessReasonCode): string {
   return texts[reason].sentence;
+}
+
+/** The HTTP status an error with this reason answers with. @internal */
+export function reasonStatus(reason: CloudflareAccessReasonCode): number {
+  return texts[reason].status;
 }
 
 // Built once per reason: a rejection formats nothing.
 const messages = Object.fromEntries(
-  cloudflareAccessRejectionReasons.map(reason => [
+  tokenRejectionReasons.map(reason => [
     reason,
     `Cloudflare Access token rejected (${reason}): ${texts[reason].sentence}`,
   ]),
@@ -227,8 +269,9 @@ export class CloudflareAccessKeysUnavailableError extends ServiceUnavailableErro
 /**
  * Builds an error without capturing a stack trace. A rejected token is an
  * expected outcome whose reason code says where it failed, and the stack
- * (captured twice by Backstage's error base class) was about a sixth of the
- * cost of rejecting a forged token. The `cause` keeps its own stack.
+ * (captured twice by Backstage's error base class) is a large part of the
+ * cost of rejecting a forged token (the first-verification benchmark shows
+ * it). The `cause` keeps its own stack.
  *
  * @internal
  */
@@ -284,7 +327,7 @@ export class CloudflareAccessIdentityUnavailableError extends ServiceUnavailable
 
   constructor() {
     super(
-      'Cloudflare Access sign-in unavailable (identity_unavailable): the identity (groups) is unavailable right now; try signing in again shortly',
+      `Cloudflare Access sign-in unavailable (identity_unavailable): ${texts.identity_unavailable.sentence}`,
     );
   }
 }

@@ -14,33 +14,32 @@ export {
 export {
   checkCloudflareAccessConfig,
   type CheckCloudflareAccessConfigOptions,
-} from './checkConfig';
+} from './config';
 export {
   cloudflareAccessSignInResolvers,
   type CloudflareAccessEmailResolverOptions,
   type CloudflareAccessEmailLocalPartResolverOptions,
   type CloudflareAccessGroupsResolverOptions,
   type CloudflareAccessServiceTokenResolverOptions,
-} from './resolvers';
+} from './signIn';
 export {
   createCloudflareAccessSignInResolverChain,
   type CloudflareAccessSignInResolverChainOptions,
-} from './signInResolverChain';
+} from './signIn';
 export {
   createAccessGroupMapper,
-  normalizeAccessGroups,
   type AccessGroupMapper,
   type AccessGroupIdentityProvider,
   type AccessGroupMapperOptions,
   type AccessGroupMapping,
-} from './groups';
+} from './signIn';
 export {
   CloudflareAccessAuthenticationError,
   CloudflareAccessIdentityUnavailableError,
   CloudflareAccessKeysUnavailableError,
   CloudflareAccessUserNotFoundError,
-  cloudflareAccessRejectionReasons,
   type CloudflareAccessRejection,
+  type CloudflareAccessReasonCode,
   type CloudflareAccessRejectionDetails,
   type CloudflareAccessRejectionReason,
 } from './errors';

@@ -5,8 +5,11 @@
 export {
   authenticatorState,
   createAuthenticator,
-  extractToken,
-  readCookie,
   type AuthenticatorState,
   type AuthenticatorTestHooks,
 } from './authenticator';
+export { extractToken, readCookie } from './token';
+export {
+  inspectCloudflareAccessConfig,
+  type InspectCloudflareAccessConfigOptions,
+} from './config';

@@ -7,14 +7,16 @@ import {
   createProxyAuthProviderFactory,
 } from '@backstage/plugin-auth-node';
 import { createCloudflareAccessAuthenticator } from './authenticator';
-import { checkCloudflareAccessConfig } from './checkConfig';
-import { RateLimitedLogger } from './rateLimitedLogger';
+import {
+  checkCloudflareAccessConfig,
+  DEFAULT_PROVIDER_ID,
+  providerConfigKey,
+} from './config';
+import { RateLimitedLogger } from './lib';
 import {
   moduleSignInResolverFactories,
   readRequiredSignInResolverChain,
-} from './signInResolverConfig';
-
-const PROVIDER_ID = 'cfaccess';
+} from './signIn';
 
 /**
  * Cloudflare Access sign-in for the auth backend, configured under
@@ -36,7 +38,11 @@ export const authModuleCfAccessProvider = createBackendModule({
       },
       async init({ providers, cache, logger, lifecycle, rootConfig }) {
         // A misconfiguration stops startup here, naming the key (and the unset variable).
-        await checkCloudflareAccessConfig({ config: rootConfig, logger });
+        await checkCloudflareAccessConfig({
+          config: rootConfig,
+          providerId: DEFAULT_PROVIDER_ID,
+          logger,
+        });
         const authenticator = createCloudflareAccessAuthenticator({
           cache,
           logger,
@@ -44,6 +50,7 @@ export const authModuleCfAccessProvider = createBackendModule({
           prefetchKeys: true,
           lifecycle,
           rootConfig,
+          providerId: DEFAULT_PROVIDER_ID,
         });
         const warnings = new RateLimitedLogger(logger);
         const factories = moduleSignInResolverFactories(message =>
@@ -53,13 +60,13 @@ export const authModuleCfAccessProvider = createBackendModule({
         // factory's error under NODE_ENV=development, logs it and answers 404
         // at sign-in; an unknown resolver or bad options must stop startup.
         const signInResolver = readRequiredSignInResolverChain({
-          config: rootConfig.getConfig(`auth.providers.${PROVIDER_ID}`),
-          providerId: PROVIDER_ID,
+          config: rootConfig.getConfig(providerConfigKey(DEFAULT_PROVIDER_ID)),
+          providerId: DEFAULT_PROVIDER_ID,
           factories,
           logger,
         });
         providers.registerProvider({
-          providerId: PROVIDER_ID,
+          providerId: DEFAULT_PROVIDER_ID,
           factory: createProxyAuthProviderFactory({
             authenticator,
             signInResolver,

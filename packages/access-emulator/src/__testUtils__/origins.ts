@@ -2,8 +2,9 @@
  * Tiny local HTTP servers standing in for the Backstage frontend and backend,
  * recording what reaches them.
  */
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { listenClosable } from '../httpServer';
 
 export interface RecordedRequest {
   method: string;
@@ -23,9 +24,9 @@ export interface TestOrigin {
 
 export async function startTestOrigin(name: string): Promise<TestOrigin> {
   const requests: RecordedRequest[] = [];
-  const sockets = new Set<Socket>();
   let finishStream = () => {};
-  const server = http.createServer((req, res) => {
+  const { server, close } = await listenClosable(0, '127.0.0.1');
+  server.on('request', (req, res) => {
     requests.push({
       method: req.method ?? '',
       url: req.url ?? '',
@@ -40,10 +41,6 @@ export async function startTestOrigin(name: string): Promise<TestOrigin> {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ origin: name, url: req.url }));
   });
-  server.on('connection', socket => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
   server.on('upgrade', (req, socket: Socket) => {
     requests.push({
       method: req.method ?? '',
@@ -56,18 +53,13 @@ export async function startTestOrigin(name: string): Promise<TestOrigin> {
     );
     socket.write(`hello from ${name}`);
   });
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     name,
     url: `http://127.0.0.1:${port}`,
     requests,
     finishStream: () => finishStream(),
-    close: () =>
-      new Promise<void>(resolve => {
-        server.close(() => resolve());
-        sockets.forEach(s => s.destroy());
-      }),
+    close,
   };
 }
 

@@ -34,6 +34,8 @@ const orgEntities = parseAllDocuments(
 const idOf = (ref: string) =>
   EXAMPLE_ACCESS_GROUPS.find(g => g.id && g.entityRef === ref)!.id!;
 
+let bobIdp = { id: 'pocket-id-idp', type: 'oidc' };
+
 const identities: Record<string, object> = {
   'alice@example.com': {
     id: 'alice-id',
@@ -47,6 +49,23 @@ const identities: Record<string, object> = {
         email: 'product@example.com',
       },
     ],
+  },
+  // Bob (catalog: engineering) signed in through an identity provider that reports group names only.
+  'bob@example.com': {
+    id: 'bob-id',
+    name: 'Bob Builder',
+    email: 'bob@example.com',
+    groups: ['admins', 'product'],
+    get idp() {
+      return bobIdp;
+    },
+  },
+  // Known to Access, not to the catalog.
+  'mallory@example.com': {
+    id: 'mallory-id',
+    name: 'Mallory',
+    email: 'mallory@example.com',
+    groups: [],
   },
   // Carol (catalog: product) is in groups that other members made, named like the admins group.
   'carol@example.com': {
@@ -189,15 +208,33 @@ describe('example cfaccess sign-in resolver', () => {
     expect(JSON.stringify(res.body)).not.toContain(token);
   });
 
-  it('grants no Access group ownership when get-identity is down, but still signs in', async () => {
+  it('answers 503 identity_unavailable when get-identity is down: unknown Access groups are not no groups', async () => {
     identityUp = false;
     const token = await mint({ sub: 'alice-sub', email: 'alice@example.com' });
 
     const res = await refreshWith(token);
 
+    expect(res.status).toBe(503);
+    expect(res.body.error).toMatchObject({
+      name: 'ServiceUnavailableError',
+      reason: 'identity_unavailable',
+      message: expect.stringMatching(
+        /^Cloudflare Access sign-in unavailable \(identity_unavailable\): /,
+      ),
+    });
+    expect(res.body.backstageIdentity).toBeUndefined();
+  });
+
+  it('still signs a service token in when get-identity is down: its subject needs no groups', async () => {
+    identityUp = false;
+    const token = await mint({ sub: '', common_name: 'ci-bot.access' });
+
+    const res = await refreshWith(token);
+
     expect(res.status).toBe(200);
-    expect(ownershipOf(res.body)).toContain('group:default/engineering');
-    expect(ownershipOf(res.body)).not.toContain('group:default/product');
+    expect(res.body.backstageIdentity.identity.userEntityRef).toBe(
+      'user:default/ci-bot',
+    );
   });
 
   it('signs a known service token in as its configured subject', async () => {
@@ -209,6 +246,34 @@ describe('example cfaccess sign-in resolver', () => {
     expect(res.body.backstageIdentity.identity.userEntityRef).toBe(
       'user:default/ci-bot',
     );
+  });
+
+  it('grants the groups an OpenID Connect identity provider reports by name', async () => {
+    bobIdp = { id: 'pocket-id-idp', type: 'oidc' };
+    const token = await mint({ sub: 'bob-sub', email: 'bob@example.com' });
+
+    const res = await refreshWith(token);
+
+    expect(res.status).toBe(200);
+    expect(ownershipOf(res.body).sort()).toEqual([
+      'group:default/admins',
+      'group:default/engineering',
+      'group:default/product',
+      'user:default/bob',
+    ]);
+  });
+
+  it('grants nothing for groups of a mapped name from an identity provider that is not OpenID Connect', async () => {
+    bobIdp = { id: 'some-saml-idp', type: 'saml' };
+    const token = await mint({ sub: 'bob-sub', email: 'bob@example.com' });
+
+    const res = await refreshWith(token);
+
+    expect(res.status).toBe(200);
+    expect(ownershipOf(res.body).sort()).toEqual([
+      'group:default/engineering',
+      'user:default/bob',
+    ]);
   });
 
   it('grants nothing for Access groups named like a mapped one', async () => {
@@ -233,7 +298,7 @@ describe('example cfaccess sign-in resolver', () => {
       name: 'NotAllowedError',
       reason: 'user_not_found',
       message:
-        'Cloudflare Access signed you in as mallory@example.com, but Backstage has no user for that email; ask your Backstage admin (sign-in resolvers tried: serviceTokenSubject, catalog user by email, with Access groups)',
+        'Cloudflare Access signed you in as mallory@example.com, but Backstage has no user for that email; ask your Backstage admin (sign-in resolvers tried: serviceTokenSubject, signInWithCatalogUserAndAccessGroups)',
     });
   });
 

@@ -1,20 +1,15 @@
-import { stringifyEntityRef } from '@backstage/catalog-model';
 import {
   coreServices,
   createBackendModule,
 } from '@backstage/backend-plugin-api';
-import { NotFoundError } from '@backstage/errors';
 import {
   authProvidersExtensionPoint,
   createProxyAuthProviderFactory,
-  SignInResolver,
 } from '@backstage/plugin-auth-node';
 import {
   type AccessGroupMapping,
   checkCloudflareAccessConfig,
   cloudflareAccessSignInResolvers,
-  type CloudflareAccessResult,
-  createAccessGroupMapper,
   createCloudflareAccessAuthenticator,
   createCloudflareAccessSignInResolverChain,
 } from '@cfaccess/plugin-auth-backend-module-cfaccess-provider';
@@ -27,7 +22,10 @@ import {
  * - The emulator's users (examples/access-users.yaml) report groups with stable ids, as Okta or Microsoft
  *   Entra ID do: those are matched by id.
  * - OpenID Connect providers such as PocketID or Authentik (and the local IdP of `CFACCESS_IDP=local`) send
- *   group names only: those are matched by their exact name.
+ *   group names only: those are matched by their exact name, and only for people who signed in through an
+ *   OpenID Connect identity provider (get-identity's `idp.type` is `oidc`), so a group of that name from
+ *   another identity provider without ids grants nothing. With more than one OpenID Connect provider in
+ *   Zero Trust, scope each name to its provider's id instead (`idp: { id }`).
  */
 export const EXAMPLE_ACCESS_GROUPS: AccessGroupMapping[] = [
   {
@@ -42,51 +40,35 @@ export const EXAMPLE_ACCESS_GROUPS: AccessGroupMapping[] = [
     id: 'f9aa38c6-bee3-4f7d-ac58-3e144ff232aa',
     entityRef: 'group:default/product',
   },
-  { name: 'engineering', entityRef: 'group:default/engineering' },
-  { name: 'admins', entityRef: 'group:default/admins' },
-  { name: 'product', entityRef: 'group:default/product' },
+  {
+    name: 'engineering',
+    idp: { type: 'oidc' },
+    entityRef: 'group:default/engineering',
+  },
+  {
+    name: 'admins',
+    idp: { type: 'oidc' },
+    entityRef: 'group:default/admins',
+  },
+  {
+    name: 'product',
+    idp: { type: 'oidc' },
+    entityRef: 'group:default/product',
+  },
 ];
-
-// Checked once, at startup: a mistyped entity ref stops the backend rather than a sign-in.
-const mapAccessGroups = createAccessGroupMapper({
-  accessGroups: EXAMPLE_ACCESS_GROUPS,
-});
-
-/**
- * A person signs in as the catalog User whose profile email is the verified Access email, and owns what
- * their catalog groups own plus what their mapped Access groups grant. When get-identity is unavailable the
- * Access groups are unknown, so none are granted (fail closed), but the person still signs in with their
- * catalog ownership.
- */
-const signInPersonWithAccessGroups: SignInResolver<
-  CloudflareAccessResult
-> = async ({ result }, ctx) => {
-  if (result.tokenType !== 'user') {
-    throw new NotFoundError('service tokens are signed in by their subject');
-  }
-  const { entity } = await ctx.findCatalogUser({
-    filter: { 'spec.profile.email': result.claims.email },
-  });
-  const { ownershipEntityRefs } = await ctx.resolveOwnershipEntityRefs(entity);
-  const accessGroupRefs = result.identityAvailable
-    ? mapAccessGroups(result.cfIdentity.groups, result.cfIdentity.idp)
-    : [];
-  return ctx.issueToken({
-    claims: {
-      sub: stringifyEntityRef(entity),
-      ent: [...new Set([...ownershipEntityRefs, ...accessGroupRefs])],
-    },
-  });
-};
 
 /**
  * The example's custom sign-in resolver, written the way Backstage documents custom resolvers for the
  * Cloudflare Access provider: a module of our own that registers the `cfaccess` provider with
  * `createCloudflareAccessAuthenticator` and its own `signInResolver`.
  *
- * A service token signs in as the subject configured for its Client ID in `serviceTokens`; a person as
- * above. When neither finds a catalog user, the chain answers 403 `user_not_found` naming the email, which
- * the sign-in page shows as a state of its own.
+ * A service token signs in as the subject configured for its Client ID in `serviceTokens`. A person signs
+ * in as the catalog User whose profile email is the verified Access email, and owns what their catalog
+ * groups own plus what their mapped Access groups grant (the library's
+ * `signInWithCatalogUserAndAccessGroups`). When get-identity is unavailable their Access groups are unknown,
+ * not empty, so the sign-in fails closed with 503 `identity_unavailable` rather than going ahead without
+ * them. When neither resolver finds a catalog user, the chain answers 403 `user_not_found` naming the email,
+ * which the sign-in page shows as a state of its own.
  */
 export const cfaccessAuthModule = createBackendModule({
   pluginId: 'auth',
@@ -104,6 +86,11 @@ export const cfaccessAuthModule = createBackendModule({
         // A misconfiguration (a missing variable, an http or loopback team domain in production) stops
         // startup here with a message naming the key, the file and the variable.
         await checkCloudflareAccessConfig({ config: rootConfig, logger });
+        // Checked here, at startup: a mistyped entity ref stops the backend rather than a sign-in.
+        const signInWithCatalogUserAndAccessGroups =
+          cloudflareAccessSignInResolvers.signInWithCatalogUserAndAccessGroups({
+            accessGroups: EXAMPLE_ACCESS_GROUPS,
+          });
         providers.registerProvider({
           providerId: 'cfaccess',
           factory: createProxyAuthProviderFactory({
@@ -124,8 +111,8 @@ export const cfaccessAuthModule = createBackendModule({
                     cloudflareAccessSignInResolvers.serviceTokenSubject(),
                 },
                 {
-                  name: 'catalog user by email, with Access groups',
-                  resolver: signInPersonWithAccessGroups,
+                  name: 'signInWithCatalogUserAndAccessGroups',
+                  resolver: signInWithCatalogUserAndAccessGroups,
                 },
               ],
               logger,

@@ -4,18 +4,20 @@
  */
 import type { AccessEmulator } from '@cfaccess/access-emulator';
 import type { Report } from '@cfaccess/harness';
-import { cloudflareAccessRejectionReasons } from '@cfaccess/plugin-auth-backend-module-cfaccess-provider';
 import { decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
 import { request } from '../https';
 import { BACKEND_URL, EDGE_URL } from '../ports';
 
 const REFRESH = '/api/auth/cfaccess/refresh';
 
-/** The reason code a rejection names, if it names one. */
+/** The reason code of an error answer (Backstage's error body carries it as `error.reason`). */
 function reasonIn(body: string): string | undefined {
-  return cloudflareAccessRejectionReasons.find(reason =>
-    new RegExp(`\\b${reason}\\b`).test(body),
-  );
+  try {
+    const reason = JSON.parse(body)?.error?.reason;
+    return typeof reason === 'string' ? reason : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function userEntityRef(body: string): string | undefined {

@@ -16,6 +16,7 @@ import authPlugin from '@backstage/plugin-auth-backend';
 import {
   authProvidersExtensionPoint,
   createProxyAuthProviderFactory,
+  type SignInResolver,
 } from '@backstage/plugin-auth-node';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import {
@@ -25,7 +26,8 @@ import {
   startAccessEmulator,
 } from '@cfaccess/access-emulator';
 import cfaccessModule, {
-  createAccessGroupMapper,
+  cloudflareAccessSignInResolvers,
+  type CloudflareAccessResult,
 } from '@cfaccess/plugin-auth-backend-module-cfaccess-provider';
 // The module's internal entry (not published, so not in the package's exports): the public authenticator
 // plus test hooks, here the test clock.
@@ -175,14 +177,16 @@ export const IDENTITY_WARNING =
 /**
  * `packaged`: the module as installed (`backend.add(import(...))`) with `emailMatchingUserEntityProfileEmail`.
  * `example`: the example app's pattern, `createCloudflareAccessAuthenticator` (through the module's internal
- * entry, which also takes the test clock) with a custom resolver that adds Access groups to ownership only when
- * get-identity answered.
+ * entry, which also takes the test clock) in a module of its own, with the library's
+ * `signInWithCatalogUserAndAccessGroups`, as the example backend signs people in: mapped Access groups become
+ * ownership, and while get-identity is unavailable the answer is 503 `identity_unavailable` (fail closed).
+ * `testClock`: the same module with `emailMatchingUserEntityProfileEmail`, whose sign-ins do not depend on
+ * get-identity, for suites about the signing keys that need the test clock.
  */
-export type ProviderWiring = 'packaged' | 'example';
-
+export type ProviderWiring = 'packaged' | 'example' | 'testClock';
 export type FaultHarnessOptions = {
   wiring?: ProviderWiring;
-  /** Only with the `example` wiring: the provider's clock. */
+  /** Not with the `packaged` wiring: the provider's clock (`testClock` unless another wiring is given). */
   clock?: OffsetClock;
   /** Extra `auth.providers.cfaccess` settings (jwks.*, identity.*). */
   provider?: JsonObject;
@@ -191,14 +195,27 @@ export type FaultHarnessOptions = {
 };
 
 /** As in the example app, only mapped Access groups grant ownership, matched by their ids. */
-const mapAccessGroups = createAccessGroupMapper({
-  accessGroups: Object.values(ACCESS_GROUPS).map(({ id, name }) => ({
+const ACCESS_GROUP_MAPPING = Object.values(ACCESS_GROUPS).map(
+  ({ id, name }) => ({
     id,
     entityRef: `group:default/${name}`,
-  })),
-});
+  }),
+);
 
-function exampleStyleModule(clock?: OffsetClock) {
+function signInResolver(
+  wiring: Exclude<ProviderWiring, 'packaged'>,
+): SignInResolver<CloudflareAccessResult> {
+  return wiring === 'example'
+    ? cloudflareAccessSignInResolvers.signInWithCatalogUserAndAccessGroups({
+        accessGroups: ACCESS_GROUP_MAPPING,
+      })
+    : cloudflareAccessSignInResolvers.emailMatchingUserEntityProfileEmail();
+}
+
+function ownProviderModule(
+  wiring: Exclude<ProviderWiring, 'packaged'>,
+  clock?: OffsetClock,
+) {
   return createBackendModule({
     pluginId: 'auth',
     moduleId: 'reliability-cfaccess-provider',
@@ -219,25 +236,7 @@ function exampleStyleModule(clock?: OffsetClock) {
                 { cache, logger, prefetchKeys: true, lifecycle, rootConfig },
                 { now: clock?.now },
               ),
-              async signInResolver({ result }, ctx) {
-                const { entity } = await ctx.findCatalogUser({
-                  filter: { 'spec.profile.email': result.claims.email },
-                });
-                const { ownershipEntityRefs } =
-                  await ctx.resolveOwnershipEntityRefs(entity);
-                // Groups unknown when get-identity failed: grant none (fail closed).
-                const accessGroupRefs = result.identityAvailable
-                  ? mapAccessGroups(result.cfIdentity.groups)
-                  : [];
-                return ctx.issueToken({
-                  claims: {
-                    sub: `user:default/${entity.metadata.name}`,
-                    ent: [
-                      ...new Set([...ownershipEntityRefs, ...accessGroupRefs]),
-                    ],
-                  },
-                });
-              },
+              signInResolver: signInResolver(wiring),
             }),
           });
         },
@@ -270,9 +269,9 @@ export type FaultHarness = {
 export async function startFaultHarness(
   options: FaultHarnessOptions = {},
 ): Promise<FaultHarness> {
-  const wiring = options.wiring ?? (options.clock ? 'example' : 'packaged');
-  if (options.clock && wiring !== 'example') {
-    throw new Error('a test clock needs the example wiring');
+  const wiring = options.wiring ?? (options.clock ? 'testClock' : 'packaged');
+  if (options.clock && wiring === 'packaged') {
+    throw new Error('a test clock needs the example or testClock wiring');
   }
   const emulatorOptions: AccessEmulatorOptions = {
     port: 0,
@@ -290,7 +289,7 @@ export async function startFaultHarness(
         authPlugin,
         wiring === 'packaged'
           ? cfaccessModule
-          : exampleStyleModule(options.clock),
+          : ownProviderModule(wiring, options.clock),
         catalogServiceMock.factory({ entities: CATALOG_ENTITIES }),
         createServiceFactory({
           service: coreServices.rootLogger,

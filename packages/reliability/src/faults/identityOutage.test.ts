@@ -1,7 +1,8 @@
 /*
  * get-identity failing or hanging, through the real auth backend and the emulator: sign-in degrades to the
  * profile from the verified JWT (email as name, no groups) within identity.timeoutMs, the failure is not
- * cached, and Access groups come back when get-identity does.
+ * cached, and Access groups come back when get-identity does. A resolver that grants ownership from Access
+ * groups (the example's) answers 503 identity_unavailable instead while the groups are unknown.
  */
 import request from 'supertest';
 import {
@@ -157,18 +158,20 @@ describe('get-identity outage (example resolver: Access groups become ownership)
     await h?.stop();
   });
 
-  it('signs in with catalog ownership only while get-identity hangs (fail closed), with Access groups after', async () => {
+  it('answers 503 identity_unavailable within identity.timeoutMs while get-identity hangs (fail closed), then signs in with Access groups', async () => {
     const token = await h.signIn('alice@example.com');
     h.emulator.setFaults({ identityHangMs: HANG_MS });
 
     const started = Date.now();
-    const degraded = await h.refresh(token);
+    const refused = await h.refresh(token);
     expect(Date.now() - started).toBeLessThan(HANG_MS / 2);
-    expectJwtProfile(degraded, 'alice@example.com');
-    expect(ownershipOf(degraded).sort()).toEqual([
-      'group:default/staff',
-      'user:default/alice',
-    ]);
+    // Unknown groups are not no groups: no sign-in with catalog ownership only.
+    expect(refused.status).toBe(503);
+    expect(refused.body.error).toMatchObject({
+      name: 'ServiceUnavailableError',
+      reason: 'identity_unavailable',
+    });
+    expect(refused.body.backstageIdentity).toBeUndefined();
 
     h.emulator.clearFaults();
     const recovered = await h.refresh(token);

@@ -13,9 +13,9 @@ import {
   coreServices,
   createBackendModule,
 } from '@backstage/backend-plugin-api';
-import { CfAccessMetrics } from '../metrics';
-import { SetTimer } from '../keyRefresher';
-import { readCfAccessConfig } from '../config';
+import { CfAccessMetrics } from '../lib/metrics';
+import { SetTimer } from '../keys/keyRefresher';
+import { readCfAccessConfig } from '../config/readConfig';
 
 export const TEAM_DOMAIN = 'https://testteam.cloudflareaccess.com';
 export const CERTS_URL = `${TEAM_DOMAIN}/cdn-cgi/access/certs`;
@@ -335,3 +335,7 @@ export function streamingFetch(options: {
   }) as unknown as typeof fetch;
   return { fetch: fetchImpl, stats };
 }
+
+/** Entries held: private state, read here rather than exposed for tests. */
+export const entriesIn = (cache: object): number =>
+  (cache as { lru?: { size: number } }).lru?.size ?? 0;

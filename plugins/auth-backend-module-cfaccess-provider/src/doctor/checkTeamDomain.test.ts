@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { generateKeyPair, exportJWK } from 'jose';
 import { startAccessEmulator, AccessEmulator } from '@cfaccess/access-emulator';
-import { readCfAccessConfig, readDeploymentMode } from '../config';
+import { readCfAccessConfig, readDeploymentMode } from '../config/readConfig';
 import { ConfigReader } from '@backstage/config';
 import { checkTeamDomain } from './checkTeamDomain';
 
@@ -103,7 +103,7 @@ describe('checkTeamDomain', () => {
       const none = await checkTeamDomain(configFor(onlyEc.url));
       expect(none.ok).toBe(false);
       expect(none.error).toBe(
-        `${onlyEc.url}/cdn-cgi/access/certs: "certs endpoint returned no usable RSA signing keys"`,
+        `${onlyEc.url}/cdn-cgi/access/certs: certs endpoint returned no usable RSA signing keys`,
       );
       expect(none.warnings).toContain(
         'the certs answer has no public_cert, which Cloudflare Access always publishes: is ' +

@@ -2,15 +2,14 @@
  * The online check of the team domain: the certs endpoint answers within the
  * configured timeout, with the shape Access publishes (`keys`, `public_cert`,
  * `public_certs`), and with signing keys the module can use. The answer is
- * handed to the module's own KeyCache, so "usable" means exactly what it
+ * read by the module's own key import, so "usable" means exactly what it
  * means to the backend. The `Date` header gives this machine's clock skew.
  */
 import { z } from 'zod/v3';
-import { KeyCache, describe } from '../keyCache';
-import { createCfAccessMetrics } from '../metrics';
-import { noopLogger, RateLimitedLogger } from '../rateLimitedLogger';
-import { readBodyText } from '../responseBody';
-import type { CfAccessConfig } from '../config';
+import { errorText } from '../lib/errorText';
+import { CertsStatusError, requestCerts } from '../keys/certsRequest';
+import { importSigningKeys } from '../keys/signingKeys';
+import type { CfAccessConfig } from '../config/readConfig';
 
 export type CertsKey = {
   kid?: string;
@@ -66,7 +65,6 @@ export async function checkTeamDomain(
   options: { now?: () => number; fetch?: typeof fetch } = {},
 ): Promise<TeamDomainCheck> {
   const now = options.now ?? Date.now;
-  const fetchImpl = options.fetch ?? ((...args) => fetch(...args));
   const { certsUrl, jwks } = config;
   const started = now();
   const result: TeamDomainCheck = {
@@ -77,46 +75,34 @@ export async function checkTeamDomain(
     warnings: [],
   };
 
-  // The same request the KeyCache makes: JSON, no redirects, the configured timeout and size limit.
-  let text: string;
-  try {
-    const res = await fetchImpl(certsUrl, {
-      headers: { accept: 'application/json' },
-      redirect: 'error',
-      signal: AbortSignal.timeout(jwks.timeoutMs),
-    });
-    result.status = res.status;
-    const date = res.headers.get('date');
-    if (date && !Number.isNaN(Date.parse(date))) {
-      const localMidpoint = (started + now()) / 2;
-      result.serverDate = new Date(Date.parse(date)).toISOString();
-      result.clockSkewSeconds = Math.round(
-        (localMidpoint - Date.parse(date)) / 1000,
-      );
-    }
-    if (!res.ok) {
-      await res.body?.cancel().catch(() => {});
-      throw new Error(`certs endpoint answered HTTP ${res.status}`);
-    }
-    text = await readBodyText(res, jwks.maxBodyBytes);
-  } catch (error) {
-    result.elapsedMs = now() - started;
-    result.error = `${certsUrl} did not answer with keys within jwks.timeoutMs (${
-      jwks.timeoutMs
-    } ms): ${describeFetchError(error)}`;
-    return result;
-  } finally {
-    result.elapsedMs = now() - started;
-  }
-  addSkewWarning(result, config.clockToleranceSeconds);
-
+  // The key cache's own request: JSON, no redirects, the configured timeout and size limit.
   let body: unknown;
   try {
-    body = JSON.parse(text);
-  } catch {
-    result.error = `${certsUrl} answered with something other than JSON: not a Cloudflare Access certs endpoint`;
+    const answer = await requestCerts(certsUrl, {
+      timeoutMs: jwks.timeoutMs,
+      maxBodyBytes: jwks.maxBodyBytes,
+      fetch: options.fetch,
+    });
+    result.status = answer.status;
+    addServerDate(result, answer.date, started, now());
+    body = answer.body;
+  } catch (error) {
+    result.elapsedMs = now() - started;
+    if (error instanceof CertsStatusError) {
+      result.status = error.status;
+      addServerDate(result, error.date, started, now());
+    }
+    result.error =
+      error instanceof SyntaxError
+        ? `${certsUrl} answered with something other than JSON: not a Cloudflare Access certs endpoint`
+        : `${certsUrl} did not answer with keys within jwks.timeoutMs (${
+            jwks.timeoutMs
+          } ms): ${describeFetchError(error)}`;
     return result;
   }
+  result.elapsedMs = now() - started;
+  addSkewWarning(result, config.clockToleranceSeconds);
+
   const parsed = certsSchema.safeParse(body);
   if (!parsed.success) {
     result.error = `${certsUrl} answered without a "keys" list: not a Cloudflare Access certs endpoint`;
@@ -133,34 +119,12 @@ export async function checkTeamDomain(
     );
   }
 
-  // The module's own KeyCache reads the same answer: usable means what it means to the backend.
-  const keyCache = new KeyCache({
-    certsUrl,
-    cacheMaxAgeMs: jwks.cacheMaxAgeMs,
-    cooldownMs: jwks.cooldownMs,
-    timeoutMs: jwks.timeoutMs,
-    staleMaxAgeMs: jwks.staleMaxAgeMs,
-    maxBodyBytes: jwks.maxBodyBytes,
-    logger: new RateLimitedLogger(noopLogger),
-    metrics: createCfAccessMetrics(),
-    now,
-    fetch: async () =>
-      new Response(text, {
-        status: 200,
-        headers: { 'content-type': 'application/json' },
-      }),
-  });
-  const refreshed = await keyCache.tryRefresh();
+  // The key cache's own import decides which keys are usable.
+  const usable = await importSigningKeys(body);
   result.keys = certs.keys.map(jwk => {
     const fields = jwkFields.safeParse(jwk);
     const { kid, kty, alg, use } = fields.success ? fields.data : {};
-    return {
-      kid,
-      kty,
-      alg,
-      use,
-      usable: !!kid && keyCache.freshKeys(kid) !== undefined,
-    };
+    return { kid, kty, alg, use, usable: !!kid && usable.has(kid) };
   });
   for (const key of result.keys.filter(k => !k.usable)) {
     result.warnings.push(
@@ -171,8 +135,8 @@ export async function checkTeamDomain(
       }) is ignored: Cloudflare Access signs with RS256 RSA keys only`,
     );
   }
-  if (!refreshed.ok) {
-    result.error = `${certsUrl}: ${describe(refreshed.error)}`;
+  if (usable.size === 0) {
+    result.error = `${certsUrl}: certs endpoint returned no usable RSA signing keys`;
     return result;
   }
   result.ok = true;
@@ -183,9 +147,26 @@ function describeFetchError(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } })
     ?.cause;
   if (cause?.code) {
-    return `${describe(error)} (${cause.code})`;
+    return `${errorText(error)} (${cause.code})`;
   }
-  return describe(error);
+  return errorText(error);
+}
+
+/** The certs answer's Date header, and this machine's clock minus it, measured at the request's midpoint. */
+function addServerDate(
+  result: TeamDomainCheck,
+  date: string | undefined,
+  startedMs: number,
+  endedMs: number,
+) {
+  const serverMs = date === undefined ? NaN : Date.parse(date);
+  if (Number.isNaN(serverMs)) {
+    return;
+  }
+  result.serverDate = new Date(serverMs).toISOString();
+  result.clockSkewSeconds = Math.round(
+    ((startedMs + endedMs) / 2 - serverMs) / 1000,
+  );
 }
 
 function addSkewWarning(result: TeamDomainCheck, toleranceSeconds: number) {

@@ -11,7 +11,8 @@ import type {
 } from '@backstage/backend-plugin-api';
 import type { Config } from '@backstage/config';
 import { createAuthenticator } from '../authenticator';
-import type { CfAccessConfig } from '../config';
+import { providerConfigKey } from '../config/providerId';
+import type { CfAccessConfig } from '../config/readConfig';
 import {
   CloudflareAccessRejectionReason,
   isCloudflareAccessRejection,
@@ -21,10 +22,9 @@ import {
 import {
   moduleSignInResolverFactories,
   readSignInResolverChain,
-} from '../signInResolverConfig';
+} from '../signIn/resolverConfig';
 import type { CloudflareAccessResult } from '../types';
 import { createCatalogResolverContext } from './catalogResolverContext';
-import { PROVIDER_ID } from './inspectConfig';
 import { decodeToken, DecodedToken } from './tokenClaims';
 import { durationText } from './timeText';
 
@@ -68,6 +68,8 @@ export type TokenDiagnosis = DecodedToken & {
 
 export type DiagnoseTokenOptions = {
   token: string;
+  /** The id the provider is registered under; its config is `auth.providers.<providerId>`. */
+  providerId: string;
   /** The root config (for auth.environment) and the provider's config. */
   rootConfig: Config;
   providerConfig: Config;
@@ -138,7 +140,9 @@ function explain(
         `the token carries the AUD tag${claims.aud.length === 1 ? '' : 's'} ${
           claims.aud.join(', ') || '(none)'
         }`,
-        `auth.providers.cfaccess.audience is ${config.audiences.join(
+        `${providerConfigKey(
+          options.providerId,
+        )}.audience is ${config.audiences.join(
           ', ',
         )}: the token is from another Access application; copy the Application Audience (AUD) tag of the application in front of Backstage`,
       ];
@@ -163,7 +167,13 @@ function explain(
       ];
     case 'unknown_service_token':
       return [
-        `the service token's Client ID ${claims.common_name} is not one of the ${config.serviceTokens.size} listed in auth.providers.cfaccess.serviceTokens: add it with its subject to let it sign in`,
+        `the service token's Client ID ${
+          claims.common_name
+        } is not one of the ${
+          config.serviceTokens.size
+        } listed in ${providerConfigKey(
+          options.providerId,
+        )}.serviceTokens: add it with its subject to let it sign in`,
       ];
     case 'missing_claims':
       return claims.sub
@@ -227,14 +237,15 @@ async function runResolvers(
   );
   const chain = readSignInResolverChain({
     config: options.providerConfig,
-    providerId: PROVIDER_ID,
+    providerId: options.providerId,
     factories: factories as any,
   });
   if (!chain) {
     return {
       status: 'skipped',
-      message:
-        'sign-in resolvers not run: auth.providers.cfaccess.signIn.resolvers is not set',
+      message: `sign-in resolvers not run: ${providerConfigKey(
+        options.providerId,
+      )}.signIn.resolvers is not set`,
     };
   }
   const ctx = createCatalogResolverContext({
@@ -271,7 +282,7 @@ export async function diagnoseToken(
     {
       cache: noCache,
       logger: captureLogger(lines),
-      providerId: PROVIDER_ID,
+      providerId: options.providerId,
       rootConfig: options.rootConfig,
     },
     { now },

@@ -5,4 +5,4 @@
  *
  * @packageDocumentation
  */
-export { runCfAccessCli, type CliIo } from './cli';
+export { runCfAccessCli } from './cli';

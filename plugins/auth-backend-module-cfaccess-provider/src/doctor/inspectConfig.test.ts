@@ -1,8 +1,11 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { findConfigValueOrigin } from '../config/configOrigin';
+import { DEFAULT_PROVIDER_ID } from '../config/providerId';
+import { providerSettings } from '../config/settings';
 import { exitCodes } from './exitCodes';
-import { inspectConfig } from './inspectConfig';
+import { inspectConfig, originOf } from './inspectConfig';
 import { loadConfigStack } from './loadConfigStack';
 import { runDoctor } from './runDoctor';
 import { UsageError } from './usageError';
@@ -27,7 +30,7 @@ async function inspect(
     env,
     cwd: dir,
   });
-  return inspectConfig(stack);
+  return inspectConfig(stack, DEFAULT_PROVIDER_ID);
 }
 
 const base = `app:
@@ -177,6 +180,63 @@ describe('inspecting a production config stack', () => {
     expect(result.warnings).toEqual([
       'auth.providers.cfaccess.audiences is not a setting of the Cloudflare Access provider and is ignored (set in app-config.yaml)',
     ]);
+  });
+
+  it('lists every setting of the module, each default as the module applies it', async () => {
+    const result = await inspect(
+      { 'app-config.yaml': base },
+      { CF_ACCESS_AUD: 'aud' },
+    );
+    expect(result.settings.map(s => s.key)).toEqual([
+      'auth.environment',
+      ...Object.keys(providerSettings).map(k => `auth.providers.cfaccess.${k}`),
+    ]);
+    const defaults = result.settings.filter(s => s.source === 'default');
+    expect(Object.fromEntries(defaults.map(s => [s.key, s.value]))).toEqual(
+      Object.fromEntries(
+        Object.entries(providerSettings)
+          .filter(
+            ([key, setting]) =>
+              'default' in setting && key !== 'jwks.timeoutMs',
+          )
+          .map(([key, setting]) => [
+            `auth.providers.cfaccess.${key}`,
+            (setting as { default: unknown }).default,
+          ]),
+      ),
+    );
+  });
+
+  it('names the origin of a key inside a list as the startup error does', async () => {
+    const files = {
+      'app-config.yaml': base,
+      'app-config.production.yaml': `auth:
+  providers:
+    cfaccess:
+      serviceTokens:
+        - token: 0123456789abcdef0123456789abcdef.access
+          subject: user:default/ci-bot
+`,
+    };
+    for (const [name, yaml] of Object.entries(files)) {
+      await fs.writeFile(path.join(dir, name), yaml);
+    }
+    const stack = await loadConfigStack({
+      configPaths: Object.keys(files),
+      env: { CF_ACCESS_AUD: 'aud' },
+      cwd: dir,
+    });
+    const key = 'auth.providers.cfaccess.serviceTokens[0].token';
+    const startup = await findConfigValueOrigin(key, {
+      argv: stack.argv,
+      env: stack.env,
+      rootDir: stack.cwd,
+    });
+    expect(startup?.source).toBe('app-config.production.yaml');
+    expect(originOf(stack, key)).toBe(startup?.source);
+    expect(
+      originOf(stack, 'auth.providers.cfaccess.serviceTokens[1].token'),
+    ).toBeUndefined();
   });
 
   it('shows service token Client IDs shortened', async () => {

@@ -1,5 +1,5 @@
 /*
- * The offline half of the doctor: each `auth.providers.cfaccess` setting
+ * The offline half of the doctor: each `auth.providers.<providerId>` setting
  * with its effective value and the source it came from, then every problem
  * the backend's startup check would stop on, in the module's own words
  * (inspectCloudflareAccessConfig runs the module's config reader), plus the
@@ -7,51 +7,38 @@
  */
 import type { Config } from '@backstage/config';
 import type { JsonValue } from '@backstage/types';
-import { inspectCloudflareAccessConfig } from '../checkConfig';
-import { findConfigValueOrigin } from '../configOrigin';
-import {
+import { inspectCloudflareAccessConfig } from '../config/checkConfig';
+import { findConfigValueOrigin } from '../config/configOrigin';
+import { valueAtKey } from '../config/configSources';
+import { providerConfigKey } from '../config/providerId';
+import type {
   CfAccessConfig,
   CfAccessDeploymentMode,
-  numericSettings,
-} from '../config';
+} from '../config/readConfig';
+import { redactUserinfo } from '../config/redactUserinfo';
+import { providerSettings } from '../config/settings';
 import {
   moduleSignInResolverFactories,
   readRequiredSignInResolverChain,
-} from '../signInResolverConfig';
+} from '../signIn/resolverConfig';
 import type { ConfigStack } from './loadConfigStack';
 
-export const PROVIDER_ID = 'cfaccess';
-const PREFIX = `auth.providers.${PROVIDER_ID}`;
-
-/** Top-level settings first, then jwks.*, identity.*, verifiedTokenCache.*, signIn.* (a stable sort). */
-function group(key: string): number {
-  return ['', 'jwks', 'identity', 'verifiedTokenCache', 'signIn'].indexOf(
-    key.includes('.') ? key.split('.')[0] : '',
-  );
-}
-
-/** The provider's settings, each with its default when it has one. */
-const SETTINGS: Array<{ key: string; default?: JsonValue }> = [
-  { key: 'teamName' },
-  { key: 'teamDomain' },
-  { key: 'dangerouslyAllowLoopbackTeamDomain', default: false },
-  { key: 'audience' },
-  { key: 'serviceTokens' },
-  { key: 'jwtHeaderName', default: 'cf-access-jwt-assertion' },
-  { key: 'authorizationCookieName', default: 'CF_Authorization' },
-  ...Object.entries(numericSettings).map(([key, setting]) => ({
-    key,
-    default: setting.default as JsonValue,
-  })),
-  { key: 'identity.enabled', default: true },
-  { key: 'signIn.resolvers' },
-].sort((a, b) => group(a.key) - group(b.key));
+/** The module's settings, in the order they are listed, each with its default when it has one. */
+const SETTINGS: Array<{ key: string; default?: JsonValue }> = Object.entries(
+  providerSettings,
+).map(([key, setting]) => ({
+  key,
+  default: 'default' in setting ? setting.default : undefined,
+}));
 const KNOWN_KEYS = new Set(SETTINGS.map(s => s.key));
 
 export type SettingRow = {
   /** The full key, e.g. `auth.providers.cfaccess.audience`. */
   key: string;
-  /** The effective value as displayed (service token Client IDs shortened); undefined when unset. */
+  /**
+   * The effective value as displayed (service token Client IDs shortened,
+   * credentials in a team domain hidden); undefined when unset.
+   */
   value?: JsonValue;
   /** The source that sets it last (the one that wins), `default` or `not set`. */
   source: string;
@@ -66,26 +53,17 @@ export type ConfigInspection = {
   warnings: string[];
   /** The validated settings, when there is no problem. */
   config?: CfAccessConfig;
-  /** `auth.providers.cfaccess` as the provider gets it. */
+  /** `auth.providers.<providerId>` as the provider gets it. */
   providerConfig?: Config;
 };
 
-/** `audience`, `jwks.timeoutMs` -> path segments into the raw data. */
-function lookup(data: unknown, key: string): JsonValue | undefined {
-  let value: unknown = data;
-  for (const segment of key.split('.')) {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      return undefined;
-    }
-    value = (value as Record<string, unknown>)[segment];
-  }
-  return value as JsonValue | undefined;
-}
-
-/** The last source that sets `key` (arrays are replaced, not merged, so the last one is the value). */
+/**
+ * The last source that sets `key` (arrays are replaced, not merged, so the
+ * last one is the value), named as the startup error names it.
+ */
 export function originOf(stack: ConfigStack, key: string): string | undefined {
   for (let i = stack.sources.length - 1; i >= 0; i--) {
-    if (lookup(stack.sources[i].data, key) !== undefined) {
+    if (valueAtKey(stack.sources[i].data, key) !== undefined) {
       return stack.sources[i].name;
     }
   }
@@ -103,6 +81,13 @@ export function shortClientId(clientId: string): string {
 }
 
 function display(key: string, value: JsonValue): JsonValue {
+  // A mistake the reader refuses, but the credentials are shown to nobody.
+  if (
+    (key === 'teamDomain' || key === 'teamName') &&
+    typeof value === 'string'
+  ) {
+    return redactUserinfo(value);
+  }
   if (key === 'serviceTokens' && Array.isArray(value)) {
     return value.map(entry => {
       const { token, subject } = (entry ?? {}) as Record<string, JsonValue>;
@@ -139,15 +124,17 @@ function unknownKeys(value: unknown, prefix = ''): string[] {
 
 export async function inspectConfig(
   stack: ConfigStack,
+  providerId: string,
 ): Promise<ConfigInspection> {
+  const prefix = providerConfigKey(providerId);
   const report = await inspectCloudflareAccessConfig({
     config: stack.config,
-    providerId: PROVIDER_ID,
+    providerId,
     argv: stack.argv,
     env: stack.env,
     rootDir: stack.cwd,
   });
-  const raw = stack.config.getOptional(PREFIX);
+  const raw = stack.config.getOptional(prefix);
   const rows: SettingRow[] = [
     {
       key: 'auth.environment',
@@ -155,17 +142,17 @@ export async function inspectConfig(
       source: originOf(stack, 'auth.environment') ?? 'not set',
     },
     ...SETTINGS.map(({ key, default: fallback }) => {
-      const value = lookup(raw, key);
+      const value = valueAtKey(raw, key) as JsonValue | undefined;
       if (value !== undefined) {
         return {
-          key: `${PREFIX}.${key}`,
+          key: `${prefix}.${key}`,
           value: display(key, value),
-          source: originOf(stack, `${PREFIX}.${key}`) ?? 'unknown',
+          source: originOf(stack, `${prefix}.${key}`) ?? 'unknown',
         };
       }
       return fallback === undefined
-        ? { key: `${PREFIX}.${key}`, source: 'not set' }
-        : { key: `${PREFIX}.${key}`, value: fallback, source: 'default' };
+        ? { key: `${prefix}.${key}`, source: 'not set' }
+        : { key: `${prefix}.${key}`, value: fallback, source: 'default' };
     }),
   ];
 
@@ -201,18 +188,18 @@ export async function inspectConfig(
   const warnings = [...report.warnings, ...fellThrough];
   for (const key of unknownKeys(raw)) {
     warnings.push(
-      `${PREFIX}.${key} is not a setting of the Cloudflare Access provider and is ignored (set in ${
-        originOf(stack, `${PREFIX}.${key}`) ?? 'unknown'
+      `${prefix}.${key} is not a setting of the Cloudflare Access provider and is ignored (set in ${
+        originOf(stack, `${prefix}.${key}`) ?? 'unknown'
       })`,
     );
   }
 
-  const providerConfig = stack.config.getOptionalConfig(PREFIX);
+  const providerConfig = stack.config.getOptionalConfig(prefix);
   if (providerConfig) {
     try {
       readRequiredSignInResolverChain({
         config: providerConfig,
-        providerId: PROVIDER_ID,
+        providerId,
         factories: moduleSignInResolverFactories(),
       });
     } catch (error) {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { ConfigReader, type Config } from '@backstage/config';
 import { ConfigSources } from '@backstage/config-loader';
 import type { JsonObject } from '@backstage/types';
+import { configSourceName } from '../config/configSources';
 import { UsageError } from './usageError';
 
 export type ConfigSourceData = {
@@ -28,20 +29,6 @@ export type ConfigStack = {
   /** The directory relative paths are read from. */
   cwd: string;
 };
-
-function sourceName(
-  entry: { context: string; path?: string },
-  cwd: string,
-): string {
-  if (entry.context === 'env') {
-    return 'the environment (APP_CONFIG_*)';
-  }
-  if (!entry.path) {
-    return entry.context;
-  }
-  const relative = path.relative(cwd, entry.path);
-  return relative && !relative.startsWith('..') ? relative : entry.path;
-}
 
 function describeLoadError(error: unknown): string {
   const err = error as NodeJS.ErrnoException;
@@ -79,7 +66,10 @@ export async function loadConfigStack(options: {
     })) {
       return {
         config: ConfigReader.fromConfigs(configs),
-        sources: configs.map(c => ({ name: sourceName(c, cwd), data: c.data })),
+        sources: configs.map(c => ({
+          name: configSourceName(c, cwd),
+          data: c.data,
+        })),
         argv,
         env,
         cwd,

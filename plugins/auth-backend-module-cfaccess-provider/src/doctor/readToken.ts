@@ -6,16 +6,19 @@
  * a file or standard input; never echoed anywhere.
  */
 import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import { parse as parseCookie } from 'cookie';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { DEFAULT_COOKIE_NAME } from '../config';
+import { providerSettings } from '../config/settings';
 import { UsageError } from './usageError';
 
 export type TokenSource = {
   /** `--token`; `-` reads standard input. */
   token?: string;
-  /** `--token-file`. */
+  /** `--token-file`, relative to `cwd`. */
   tokenFile?: string;
+  /** Where a relative `--token-file` is read from; default the working directory. */
+  cwd?: string;
   /** Standard input, read when asked for (`--token -`) or when it is not a terminal. */
   stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
   /** The cookie name the backend reads (authorizationCookieName). */
@@ -37,7 +40,10 @@ async function readRaw(source: TokenSource): Promise<string | undefined> {
   }
   if (source.tokenFile !== undefined) {
     try {
-      return await fs.readFile(source.tokenFile, 'utf8');
+      return await fs.readFile(
+        path.resolve(source.cwd ?? process.cwd(), source.tokenFile),
+        'utf8',
+      );
     } catch (error) {
       throw new UsageError(
         `cannot read the token file ${source.tokenFile}: ${
@@ -69,7 +75,7 @@ async function readRaw(source: TokenSource): Promise<string | undefined> {
  */
 export function extractJwt(
   raw: string,
-  cookieName: string = DEFAULT_COOKIE_NAME,
+  cookieName: string = providerSettings.authorizationCookieName.default,
 ): string {
   let value = raw.trim();
   if (value.toLowerCase().startsWith('cookie:')) {

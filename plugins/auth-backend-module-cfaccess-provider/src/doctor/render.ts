@@ -1,9 +1,12 @@
 /*
  * The doctor's output: lines for people, or one JSON document (`--json`) for
  * scripts. Both are built from the report only, which holds claims and
- * settings, never the token or a secret.
+ * settings, never the token or a secret. Both are escaped as a whole where
+ * they are written: the report carries what an identity provider, a token
+ * or a config file says, and none of it may drive the terminal.
  */
 import type { JsonValue } from '@backstage/types';
+import { escapeAfterJson, escapeForTerminal } from '../lib/logValue';
 import type { TeamDomainCheck } from './checkTeamDomain';
 import type { TokenDiagnosis } from './diagnoseToken';
 import { exitCodes } from './exitCodes';
@@ -176,7 +179,10 @@ export function renderHuman(report: DoctorReport): string {
   sections.push([
     `Result: ${verdicts[report.exitCode]} (exit ${report.exitCode})`,
   ]);
-  return `${sections.map(s => s.join('\n')).join('\n\n')}\n`;
+  // Each line on its own: a value with a newline in it stays on its line.
+  return `${sections
+    .map(s => s.map(escapeForTerminal).join('\n'))
+    .join('\n\n')}\n`;
 }
 
 export function renderJson(report: DoctorReport): string {
@@ -185,5 +191,5 @@ export function renderJson(report: DoctorReport): string {
     config: _settings,
     ...config
   } = report.config;
-  return `${JSON.stringify({ ...report, config }, null, 2)}\n`;
+  return `${escapeAfterJson(JSON.stringify({ ...report, config }, null, 2))}\n`;
 }

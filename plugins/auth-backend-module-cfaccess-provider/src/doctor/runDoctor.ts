@@ -3,6 +3,7 @@
  * then the token if one was given. Each step is skipped, with the reason,
  * when an earlier one leaves nothing to check.
  */
+import { DEFAULT_PROVIDER_ID, providerConfigKey } from '../config/providerId';
 import { exitCodes, ExitCode } from './exitCodes';
 import { inspectConfig, ConfigInspection } from './inspectConfig';
 import { loadConfigStack } from './loadConfigStack';
@@ -12,6 +13,8 @@ import { readToken, TokenSource } from './readToken';
 
 export type DoctorOptions = {
   configPaths: string[];
+  /** The id the provider is registered under (`--provider-id`); default the module's, `cfaccess`. */
+  providerId?: string;
   tokenSource?: TokenSource;
   offline?: boolean;
   resolve?: boolean;
@@ -42,12 +45,20 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     env: options.env,
     cwd: options.cwd,
   });
-  const cookieName = stack.config.getOptionalString(
-    'auth.providers.cfaccess.authorizationCookieName',
+  const providerId = options.providerId ?? DEFAULT_PROVIDER_ID;
+  // Only to take the token out of a cookie string; a bad value is the config check's to report.
+  const cookieName = stack.config.getOptional(
+    `${providerConfigKey(providerId)}.authorizationCookieName`,
   );
   // Read before any network call: bad input is a usage error, whatever else is wrong.
-  const token = await readToken({ ...options.tokenSource, cookieName });
-  const inspection = await inspectConfig(stack);
+  const token = await readToken({
+    ...options.tokenSource,
+    cookieName:
+      typeof cookieName === 'string' && cookieName.trim()
+        ? cookieName.trim()
+        : undefined,
+  });
+  const inspection = await inspectConfig(stack, providerId);
   const config = {
     ...inspection,
     files: stack.sources.map(s => s.name),
@@ -58,7 +69,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     tokenResult: DoctorReport['token'],
   ): DoctorReport => ({ exitCode, config, teamDomain, token: tokenResult });
   const noToken: Skipped = {
-    skipped: 'no token given (--token, --token-file or standard input)',
+    skipped: 'no token given (--token-file, standard input or --token)',
   };
 
   const cfg = inspection.config;
@@ -90,6 +101,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
 
   const diagnosis = await diagnoseToken({
     token,
+    providerId,
     rootConfig: stack.config,
     providerConfig: inspection.providerConfig,
     config: cfg,

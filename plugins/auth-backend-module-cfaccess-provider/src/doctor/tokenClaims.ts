@@ -3,7 +3,7 @@
  * by jose without trusting them. Never the token itself, nor its signature.
  */
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { logValue } from '../logValue';
+import { logValue } from '../lib/logValue';
 import { isoText, relativeText } from './timeText';
 
 export type ClaimTime = { seconds: number; iso?: string; relative: string };

@@ -10,6 +10,7 @@ import { importJWK, SignJWT, type JWK, type JWTPayload } from 'jose';
 import {
   startAccessEmulator,
   type AccessEmulator,
+  type EmulatorUser,
 } from '@cfaccess/access-emulator';
 
 export const SERVICE_TOKEN = {
@@ -27,19 +28,22 @@ export type Fixture = {
   close(): Promise<void>;
 };
 
-export async function startFixture(): Promise<Fixture> {
+const ALICE: EmulatorUser = {
+  email: 'alice@example.com',
+  name: 'Alice Example',
+  groups: ['engineering', 'admins'],
+};
+
+/** An emulator with Alice (or the given users) and the service token. */
+export async function startFixture(
+  options: { users?: EmulatorUser[] } = {},
+): Promise<Fixture> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cfaccess-doctor-'));
   const stateDir = path.join(dir, 'state');
   const emulator = await startAccessEmulator({
     port: 0,
     stateDir,
-    users: [
-      {
-        email: 'alice@example.com',
-        name: 'Alice Example',
-        groups: ['engineering', 'admins'],
-      },
-    ] as any,
+    users: options.users ?? [ALICE],
     serviceTokens: [{ ...SERVICE_TOKEN, name: 'ci' }] as any,
   });
   const jwk = JSON.parse(

@@ -1,9 +1,9 @@
 /*
- * The README's "Troubleshooting with doctor" transcript: the real command,
- * spawned against the emulator on a fixed port, with a development config
- * and a production override that has two classic mistakes. `yarn
- * doctor:transcript` writes it into the README; a test checks the README
- * still matches (after masking what changes per run: kids, times).
+ * The doctor page's transcript (docs/doctor.md, "Troubleshooting with
+ * doctor"): the real command, spawned against the emulator on a fixed port,
+ * with a development config and a production override that has two classic
+ * mistakes. `yarn doctor:transcript` writes it into the page; a test checks
+ * the page still matches (after masking what changes per run: kids, times).
  */
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -13,7 +13,8 @@ import { startAccessEmulator } from '@cfaccess/access-emulator';
 
 export const TRANSCRIPT_START = '<!-- doctor-transcript:start -->';
 export const TRANSCRIPT_END = '<!-- doctor-transcript:end -->';
-export const README = path.resolve(__dirname, '../../../README.md');
+/** The Markdown page that holds the transcript, between the markers. */
+export const DOCTOR_PAGE = path.resolve(__dirname, '../../../docs/doctor.md');
 const BIN = path.resolve(__dirname, '../../../bin/cfaccess');
 
 const AUD = '3229737e86243ada50bcb70d1cfc20bf316b858f6080942aaf06157d8b01f667';
@@ -162,12 +163,12 @@ export function normalizeTranscript(text: string): string {
     .replace(/ +$/gm, '');
 }
 
-/** The transcript block of the README, between the markers. */
-export function readmeTranscript(readme: string): string {
-  const start = readme.indexOf(TRANSCRIPT_START);
-  const end = readme.indexOf(TRANSCRIPT_END);
+/** The transcript block of the doctor page, between the markers. */
+export function pageTranscript(page: string): string {
+  const start = page.indexOf(TRANSCRIPT_START);
+  const end = page.indexOf(TRANSCRIPT_END);
   if (start < 0 || end < start) {
-    throw new Error('the README has no doctor transcript markers');
+    throw new Error(`${DOCTOR_PAGE} has no doctor transcript markers`);
   }
-  return readme.slice(start + TRANSCRIPT_START.length, end).trim();
+  return page.slice(start + TRANSCRIPT_START.length, end).trim();
 }
