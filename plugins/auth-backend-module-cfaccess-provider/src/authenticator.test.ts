@@ -125,6 +125,37 @@ describe('createCloudflareAccessAuthenticator', () => {
     );
   });
 
+  it("takes the profile's email from the signed claim, as upstream does, and a service token's from its subject", async () => {
+    const { authenticator } = setup();
+    // Upstream's own authenticator test: the email only in the claims.
+    const person = await authenticator.defaultProfileTransform(
+      {
+        claims: { email: 'jane@example.com' },
+        cfIdentity: { id: 'u1', name: 'Jane', email: '', groups: [] },
+        tokenType: 'user',
+      } as any,
+      {} as any,
+    );
+    expect(person.profile).toEqual({
+      email: 'jane@example.com',
+      displayName: 'Jane',
+    });
+    const service = await authenticator.defaultProfileTransform(
+      {
+        claims: { email: '' },
+        cfIdentity: {
+          id: 'ci.access',
+          name: 'ci@example.com',
+          email: 'ci@example.com',
+          groups: [],
+        },
+        tokenType: 'service',
+      } as any,
+      {} as any,
+    );
+    expect(service.profile.email).toBe('ci@example.com');
+  });
+
   it('falls back to the CF_Authorization cookie', async () => {
     const token = await mintToken(key, userClaims(clock));
     const { authenticate } = setup();

@@ -32,7 +32,7 @@ export type DecodedToken = {
 export const shown = (value: string) =>
   logValue(value).replace(/^"(.*)"(…\(\d+ more characters\))?$/s, '$1$2');
 
-const str = (value: unknown) =>
+const shownString = (value: unknown) =>
   typeof value === 'string' ? shown(value) : undefined;
 
 function time(value: unknown, nowMs: number): ClaimTime | undefined {
@@ -53,20 +53,20 @@ export function decodeToken(token: string, nowMs: number): DecodedToken {
   const aud = payload.aud;
   return {
     header: {
-      alg: str(header.alg),
-      kid: str(header.kid),
-      typ: str(header.typ),
+      alg: shownString(header.alg),
+      kid: shownString(header.kid),
+      typ: shownString(header.typ),
     },
     claims: {
-      iss: str(payload.iss),
+      iss: shownString(payload.iss),
       aud: (Array.isArray(aud) ? aud : [aud])
         .filter((a): a is string => typeof a === 'string')
         .map(shown),
-      sub: str(payload.sub),
-      email: str(payload.email),
-      common_name: str(payload.common_name),
-      type: str(payload.type),
-      country: str(payload.country),
+      sub: shownString(payload.sub),
+      email: shownString(payload.email),
+      common_name: shownString(payload.common_name),
+      type: shownString(payload.type),
+      country: shownString(payload.country),
       iat: time(payload.iat, nowMs),
       nbf: time(payload.nbf, nowMs),
       exp: time(payload.exp, nowMs),
