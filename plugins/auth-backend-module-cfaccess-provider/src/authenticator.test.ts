@@ -142,7 +142,8 @@ describe('createCloudflareAccessAuthenticator', () => {
     });
     const service = await authenticator.defaultProfileTransform(
       {
-        claims: { email: '' },
+        // An email claim on a service token is not who it signs in as.
+        claims: { email: 'victim@example.com' },
         cfIdentity: {
           id: 'ci.access',
           name: 'ci@example.com',

@@ -181,10 +181,15 @@ export function createAuthenticator(
   >({
     async defaultProfileTransform(result: CloudflareAccessResult) {
       // A person's email is the signed claim, as upstream takes it; a service
-      // token has none, and gets its email subject (the fallback identity's).
+      // token's is its configured email subject (the fallback identity's),
+      // whatever the token's claims say.
+      const email =
+        result.tokenType === 'service'
+          ? result.cfIdentity.email
+          : result.claims.email;
       return {
         profile: {
-          email: result.claims.email || result.cfIdentity.email || undefined,
+          email: email || undefined,
           displayName: result.cfIdentity.name || undefined,
         },
       };

@@ -3,7 +3,9 @@ import { resolve as resolvePath } from 'node:path';
 import { serializeError } from '@backstage/errors';
 import {
   CloudflareAccessAuthenticationError,
+  CloudflareAccessIdentityUnavailableError,
   CloudflareAccessKeysUnavailableError,
+  CloudflareAccessUserNotFoundError,
   cloudflareAccessReasonCodes,
   reasonStatus,
   isCloudflareAccessRejection,
@@ -29,6 +31,28 @@ describe('errors', () => {
     expect(isCloudflareAccessRejection(auth)).toBe(true);
     expect(isCloudflareAccessRejection(unavailable)).toBe(true);
     expect(isCloudflareAccessRejection(new Error('z'))).toBe(false);
+  });
+
+  it('answers each reason code with the status it documents', () => {
+    const statusOf: Record<string, number> = {
+      AuthenticationError: 401,
+      NotAllowedError: 403,
+      ServiceUnavailableError: 503,
+    };
+    for (const reason of cloudflareAccessReasonCodes) {
+      let error: Error & { reason: string };
+      if (reason === 'user_not_found') {
+        error = new CloudflareAccessUserNotFoundError('x');
+      } else if (reason === 'identity_unavailable') {
+        error = new CloudflareAccessIdentityUnavailableError();
+      } else if (reason === 'keys_unavailable') {
+        error = new CloudflareAccessKeysUnavailableError('x');
+      } else {
+        error = new CloudflareAccessAuthenticationError(reason, 'x');
+      }
+      expect(error.reason).toBe(reason);
+      expect(statusOf[error.name]).toBe(reasonStatus(reason));
+    }
   });
 
   it('has one sentence and a hint for every reason code', () => {

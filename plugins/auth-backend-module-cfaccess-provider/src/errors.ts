@@ -42,11 +42,12 @@ export type CloudflareAccessReasonCode =
   | 'user_not_found'
   | 'identity_unavailable';
 
-// Per reason: the HTTP status; `sentence`, all the caller is told (one
-// sentence, the same for every error with this reason, except that
-// user_not_found names the caller); `hint`, what an operator can do, for the
-// server log with the details. The troubleshooting page's table mirrors the
-// status and sentence (a test keeps them in sync).
+// Per reason: `status`, the HTTP status its error class answers with;
+// `sentence`, all the caller is told, the same for every error with this
+// reason (for user_not_found its general form: the message names the caller
+// and the resolvers tried); `hint`, what an operator can do, for the server
+// log with the details. Tests hold the error classes and the troubleshooting
+// page's table to the status and sentence.
 const texts: Record<
   CloudflareAccessReasonCode,
   { status: 401 | 403 | 503; sentence: string; hint: string }

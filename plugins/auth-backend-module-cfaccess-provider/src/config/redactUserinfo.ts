@@ -4,11 +4,13 @@
  * and its credentials must not reach a log or a terminal on the way.
  */
 
-// The userinfo is what precedes the last `@` of the authority, which ends at
-// the first `/`, `?` or `#` after the scheme. Without `scheme:/` the authority
-// starts at the beginning, as the reader then prepends https://. When in
-// doubt more is hidden, never less: `https:u:p@host` hides `https:u:p`.
-const USERINFO = /^(\s*[a-z][a-z0-9+.-]*:[\\/]+)?[^/?#]*@/i;
+// A team domain is an origin, with no `@` of its own: everything between the
+// scheme and the last `@` is hidden, wherever the URL parser would end the
+// authority. A value it cannot parse at all (`https://u:p/x@host`) is echoed
+// in the startup error, so a password with `/`, `?` or `#` must go too.
+// Without `scheme:/` the value starts with the authority, as the reader then
+// prepends https://; `https:u:p@host` hides `https:u:p`.
+const USERINFO = /^(\s*[a-z][a-z0-9+.-]*:[\\/]+)?.*@/is;
 
 /** The text with a URL's userinfo replaced by `***`: `https://***@team.example.com`. */
 export function redactUserinfo(text: string): string {

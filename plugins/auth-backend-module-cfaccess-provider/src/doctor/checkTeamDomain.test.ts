@@ -121,16 +121,48 @@ describe('checkTeamDomain', () => {
     const unreachable = await checkTeamDomain(configFor(closed.url));
     expect(unreachable.ok).toBe(false);
     expect(unreachable.error).toMatch(
-      /did not answer with keys within jwks\.timeoutMs \(5000 ms\): "(TypeError: )?fetch failed" \(ECONNREFUSED\)$/,
+      /did not answer within jwks\.timeoutMs \(5000 ms\): "(TypeError: )?fetch failed" \(ECONNREFUSED\)$/,
     );
 
     emulator.setFaults({ certsStatus: 503 });
     try {
       const failing = await checkTeamDomain(configFor(emulator.url));
       expect(failing.ok).toBe(false);
-      expect(failing.error).toMatch(/"certs endpoint answered HTTP 503"$/);
+      expect(failing.error).toMatch(/answered HTTP 503: not a key set$/);
+      // The status and the clock are reported all the same.
+      expect(failing.status).toBe(503);
+      expect(failing.clockSkewSeconds).toEqual(expect.any(Number));
     } finally {
       emulator.clearFaults();
+    }
+  });
+
+  it('reports the status and the clock of an answer it cannot read, and why', async () => {
+    const date = new Date(Date.now() - 5 * 60_000).toUTCString();
+    const html = await certsServer(async () => ({ body: '<html>', date }));
+    const huge = await certsServer(async () => ({
+      body: JSON.stringify({ keys: [], pad: 'x'.repeat(20_000) }),
+      date,
+    }));
+    try {
+      const notJson = await checkTeamDomain(configFor(html.url));
+      expect(notJson).toMatchObject({ ok: false, status: 200 });
+      expect(notJson.error).toMatch(/something other than JSON/);
+      expect(notJson.clockSkewSeconds).toBeGreaterThanOrEqual(299);
+      expect(notJson.warnings).toEqual([
+        expect.stringMatching(/^this machine's clock is 30\d s ahead/),
+      ]);
+      const tooLarge = await checkTeamDomain(
+        configFor(huge.url, { jwks: { maxBodyBytes: 16_384 } }),
+      );
+      expect(tooLarge).toMatchObject({ ok: false, status: 200 });
+      expect(tooLarge.error).toMatch(
+        /answered with more than jwks\.maxBodyBytes \(16384 bytes\)$/,
+      );
+      expect(tooLarge.clockSkewSeconds).toBeGreaterThanOrEqual(299);
+    } finally {
+      await html.close();
+      await huge.close();
     }
   });
 

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod/v3';
 import { errorText } from '../lib/errorText';
+import { ResponseTooLargeError } from '../lib/responseBody';
 import { CertsStatusError, requestCerts } from '../keys/certsRequest';
 import { importSigningKeys } from '../keys/signingKeys';
 import type { CfAccessConfig } from '../config/readConfig';
@@ -78,26 +79,20 @@ export async function checkTeamDomain(
   // The key cache's own request: JSON, no redirects, the configured timeout and size limit.
   let body: unknown;
   try {
-    const answer = await requestCerts(certsUrl, {
+    ({ body } = await requestCerts(certsUrl, {
       timeoutMs: jwks.timeoutMs,
       maxBodyBytes: jwks.maxBodyBytes,
       fetch: options.fetch,
-    });
-    result.status = answer.status;
-    addServerDate(result, answer.date, started, now());
-    body = answer.body;
+      // Status and clock even when the body then fails.
+      onResponse: ({ status, date }) => {
+        result.status = status;
+        addServerDate(result, date, started, now());
+      },
+    }));
   } catch (error) {
     result.elapsedMs = now() - started;
-    if (error instanceof CertsStatusError) {
-      result.status = error.status;
-      addServerDate(result, error.date, started, now());
-    }
-    result.error =
-      error instanceof SyntaxError
-        ? `${certsUrl} answered with something other than JSON: not a Cloudflare Access certs endpoint`
-        : `${certsUrl} did not answer with keys within jwks.timeoutMs (${
-            jwks.timeoutMs
-          } ms): ${describeFetchError(error)}`;
+    result.error = certsFailure(certsUrl, jwks, error);
+    addSkewWarning(result, config.clockToleranceSeconds);
     return result;
   }
   result.elapsedMs = now() - started;
@@ -141,6 +136,26 @@ export async function checkTeamDomain(
   }
   result.ok = true;
   return result;
+}
+
+/** Why the certs request gave no key set, in the words of what went wrong. */
+function certsFailure(
+  certsUrl: string,
+  jwks: CfAccessConfig['jwks'],
+  error: unknown,
+): string {
+  if (error instanceof CertsStatusError) {
+    return `${certsUrl} answered HTTP ${error.status}: not a key set`;
+  }
+  if (error instanceof ResponseTooLargeError) {
+    return `${certsUrl} answered with more than jwks.maxBodyBytes (${jwks.maxBodyBytes} bytes)`;
+  }
+  if (error instanceof SyntaxError) {
+    return `${certsUrl} answered with something other than JSON: not a Cloudflare Access certs endpoint`;
+  }
+  return `${certsUrl} did not answer within jwks.timeoutMs (${
+    jwks.timeoutMs
+  } ms): ${describeFetchError(error)}`;
 }
 
 function describeFetchError(error: unknown): string {

@@ -259,6 +259,39 @@ describe('inspecting a production config stack', () => {
   });
 });
 
+describe('the warnings startup logs for the sign-in resolvers', () => {
+  it('reports a group name mapped without idp, and not one scoped to its identity provider', async () => {
+    const groups = (entry: string) => `auth:
+  providers:
+    cfaccess:
+      teamName: myteam
+      audience: aud
+      signIn:
+        resolvers:
+          - resolver: signInWithCatalogUserAndAccessGroups
+            accessGroups:
+              - ${entry}
+`;
+    const unscoped = await inspect({
+      'app-config.yaml': groups(
+        '{ name: admins, entityRef: group:default/admins }',
+      ),
+    });
+    expect(unscoped.problems).toEqual([]);
+    expect(unscoped.warnings).toEqual([
+      expect.stringMatching(
+        /accessGroups\[0\] maps the Access group "admins" without idp/,
+      ),
+    ]);
+    const scoped = await inspect({
+      'app-config.yaml': groups(
+        '{ name: admins, idp: { type: oidc }, entityRef: group:default/admins }',
+      ),
+    });
+    expect(scoped.warnings).toEqual([]);
+  });
+});
+
 describe('runDoctor on a config with problems', () => {
   it('exits 1 and skips the online checks', async () => {
     await fs.writeFile(

@@ -200,7 +200,10 @@ export async function inspectConfig(
       readRequiredSignInResolverChain({
         config: providerConfig,
         providerId,
-        factories: moduleSignInResolverFactories(),
+        // The warnings startup would log for the resolvers (an unscoped group name).
+        factories: moduleSignInResolverFactories(message =>
+          warnings.push(message),
+        ),
       });
     } catch (error) {
       problems.push((error as Error).message);

@@ -30,7 +30,7 @@ export type IdentityClientOptions = {
   maxInflight?: number;
   /** Most identities memoised in this process (see IdentityMemo); 0 or unset: none. */
   memoMaxEntries?: number;
-  /** Most bytes of identity JSON memoised in this process; default MEMO_MAX_BYTES. */
+  /** Most bytes memoised in this process (estimated, see IdentityMemo); default MEMO_MAX_BYTES. */
   memoMaxBytes?: number;
 };
 
@@ -70,7 +70,8 @@ const CACHE_PREFIX = 'cfaccess:identity:v3:';
  * the caller carries on with the token's claims. Returned identities are
  * frozen.
  *
- * Per-process state is bounded: the memo by `memoMaxEntries`, and the
+ * Per-process state is bounded: the memo by `memoMaxEntries` and
+ * `memoMaxBytes`, and the
  * single-flight map holds only lookups in flight (each ends within the
  * timeout) and never more than `maxInflight`.
  */
@@ -255,6 +256,15 @@ export class IdentityClient {
   }
 }
 
+/**
+ * get-identity's answer is for the token's person when the emails are equal
+ * as written, or the same address but for ASCII case; never through Unicode
+ * folding (sameEmailAddress). A non-ASCII email still gets its own identity.
+ */
+function sameEmail(a: string, b: string): boolean {
+  return a === b || sameEmailAddress(a, b);
+}
+
 function parseIdentity(
   body: unknown,
   request: IdentityRequest,
@@ -273,7 +283,7 @@ function parseIdentity(
   }
   const answer = parsed.data;
   // The identity must describe the same person as the verified token.
-  if (!sameEmailAddress(answer.email, request.email)) {
+  if (!sameEmail(answer.email, request.email)) {
     throw new Error(
       "get-identity answered for an email other than the token's",
     );
@@ -314,7 +324,7 @@ export function parseCachedIdentity(
     return undefined;
   }
   const parsed = cachedIdentitySchema.safeParse(json);
-  return parsed.success && sameEmailAddress(parsed.data.email, email)
+  return parsed.success && sameEmail(parsed.data.email, email)
     ? parsed.data
     : undefined;
 }

@@ -37,8 +37,9 @@ describe('IdentityMemo', () => {
     expect(memo.get('c', 1)?.name).toBe('C');
   });
 
-  it('holds at most maxBytes of identity JSON, whatever the count', () => {
-    const memo = memoOf(10_000, 1_000);
+  it('holds at most maxBytes, whatever the count', () => {
+    // Each weighs 400 bytes of JSON and three containers (memoryWeight).
+    const memo = memoOf(10_000, 1_500);
     memo.set('a', identity('A'), 400, 10_000, 0);
     memo.set('b', identity('B'), 400, 10_000, 0);
     memo.set('c', identity('C'), 400, 10_000, 0);
@@ -54,6 +55,20 @@ describe('IdentityMemo', () => {
     expect(big.name).toBe('B');
     expect(memo.get('big', 1)).toBeUndefined();
     expect(memo.get('small', 1)?.name).toBe('S');
+  });
+
+  it('counts each object and array, not only the JSON text: many small ones cost more heap than their text', () => {
+    const memo = memoOf(10, 10_000);
+    const nested = {
+      ...identity('N'),
+      custom: { lists: Array.from({ length: 200 }, () => []) },
+    };
+    const json = Buffer.byteLength(JSON.stringify(nested));
+    expect(json).toBeLessThan(10_000);
+    memo.set('nested', nested, json, 10_000, 0);
+    expect(memo.get('nested', 1)).toBeUndefined();
+    memo.set('flat', identity('F'), json, 10_000, 0);
+    expect(memo.get('flat', 1)?.name).toBe('F');
   });
 
   it('is disabled with 0 entries', () => {

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { deepFreeze } from '../lib/deepFreeze';
+import { countJsonContainers } from '../lib/jsonDepth';
 import { CloudflareAccessIdentityProfile } from '../types';
 
 type MemoEntry = {
@@ -12,11 +13,23 @@ export type IdentityMemoOptions = {
   /** Most identities held; 0 disables the memo. */
   maxEntries: number;
   /**
-   * Most bytes of identity JSON held, all entries together. An answer near
-   * the body limit is a megabyte, so a count alone would not bound memory.
+   * Most bytes held, all entries together, as estimated by memoryWeight. An
+   * answer near the body limit is a megabyte, so a count alone would not
+   * bound memory.
    */
   maxBytes: number;
 };
+
+/**
+ * What an identity costs in memory, estimated from its JSON: its text, plus a
+ * fixed cost per object and array, which dominates for an answer that nests
+ * many small ones (`[[],[],…]` costs far more heap than its JSON text).
+ */
+const BYTES_PER_CONTAINER = 64;
+export const memoryWeight = (
+  identity: CloudflareAccessIdentityProfile,
+  jsonBytes: number,
+) => jsonBytes + BYTES_PER_CONTAINER * countJsonContainers(identity);
 
 /**
  * A per-process memo of get-identity answers in front of the CacheService, so
@@ -25,7 +38,7 @@ export type IdentityMemoOptions = {
  * - Keyed like the CacheService (SHA-256 of the issuer, sub and
  *   identity_nonce). The answer for one session never changes, so replicas
  *   cannot disagree.
- * - Bounded by count and by the size of the identities' JSON (least recently
+ * - Bounded by count and by estimated memory (memoryWeight; least recently
  *   used dropped first); an identity larger than the whole budget is not held.
  * - An entry is never served at or after the deadline it was stored with.
  * - Identities are deep-frozen when stored, so callers cannot change them.
@@ -55,8 +68,9 @@ export class IdentityMemo {
   }
 
   /**
-   * Stores a (successful) identity until `expiresAt`, counting `jsonBytes`
-   * (the size of its JSON) against the budget; returns it frozen.
+   * Stores a (successful) identity until `expiresAt`, counting its
+   * memoryWeight (from `jsonBytes`, the size of its JSON) against the budget;
+   * returns it frozen.
    */
   set(
     key: string,
@@ -71,7 +85,7 @@ export class IdentityMemo {
       this.lru.set(
         key,
         { identity: frozen, expiresAt },
-        { size: Math.max(1, jsonBytes) },
+        { size: memoryWeight(frozen, jsonBytes) },
       );
     }
     return frozen;

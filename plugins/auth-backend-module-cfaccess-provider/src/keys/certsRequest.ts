@@ -7,6 +7,8 @@ export type CertsRequestOptions = {
   /** Larger answers are refused (a ResponseTooLargeError). */
   maxBodyBytes: number;
   fetch?: typeof fetch;
+  /** Told the status and Date header as soon as they arrive, whatever happens to the body. */
+  onResponse?: (response: { status: number; date?: string }) => void;
 };
 
 /** What the certs endpoint answered: its status, its Date header, and the parsed JSON body. */
@@ -45,6 +47,7 @@ export function requestCerts(
       signal,
     });
     const date = res.headers.get('date') ?? undefined;
+    options.onResponse?.({ status: res.status, date });
     if (!res.ok) {
       discardBody(res);
       throw new CertsStatusError(res.status, date);

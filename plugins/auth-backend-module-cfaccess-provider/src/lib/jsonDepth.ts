@@ -31,3 +31,17 @@ export function exceedsJsonDepth(
   }
   return false;
 }
+
+/** How many objects and arrays `value` holds, itself included. Iterative, like exceedsJsonDepth. */
+export function countJsonContainers(value: unknown): number {
+  let count = 0;
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const current = pending.pop();
+    if (current !== null && typeof current === 'object') {
+      count += 1;
+      pending.push(...Object.values(current));
+    }
+  }
+  return count;
+}

@@ -12,6 +12,7 @@ const cases: Array<[string, string]> = [
   ['a C1 control (U+009B, one-character CSI)', 'a\u009b31m'],
   ['line and paragraph separators', 'a\u2028b\u2029c'],
   ['bidirectional overrides and isolates', 'a\u202eexe.txt\u2066\u2069'],
+  ['bidirectional marks', 'a\u200eb\u200fc\u061cd'],
 ];
 
 describe('escapeForTerminal', () => {

@@ -3,9 +3,10 @@ export const LOG_VALUE_MAX_CHARS = 200;
 
 // JSON.stringify escapes C0 controls (CR, LF, ESC) but not these: DEL and the
 // C1 controls (U+009B is a one-character ANSI escape), the line and paragraph
-// separators, and the bidirectional overrides that reorder what a reader sees.
+// separators, and the bidirectional marks and overrides that reorder what a
+// reader sees.
 const LEFT_BY_JSON =
-  '\\u007f-\\u009f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069';
+  '\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069';
 const UNSAFE_AFTER_JSON = new RegExp(`[${LEFT_BY_JSON}]`, 'g');
 // Text that was not JSON-encoded first carries the C0 controls raw as well.
 const UNSAFE_ON_TERMINAL = new RegExp(`[\\u0000-\\u001f${LEFT_BY_JSON}]`, 'g');

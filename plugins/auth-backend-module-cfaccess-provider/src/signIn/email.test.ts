@@ -23,6 +23,12 @@ describe('splitEmail', () => {
     ['a non-ASCII domain', 'kate@\u212Axample.com'],
     ['a zero-width space', 'kate\u200b@example.com'],
     ['nothing', ''],
+    ['a comma', 'x,spec.profile.email=kate@example.com'],
+    ['a quoted local part', '"kate"@example.com'],
+    ['two dots in a row', 'ka..te@example.com'],
+    ['a trailing dot', 'kate.@example.com'],
+    ['an address literal', 'kate@[127.0.0.1]'],
+    ['an empty domain label', 'kate@example..com'],
   ])('is undefined for %s (%j)', (_why, email) => {
     expect(splitEmail(email)).toBeUndefined();
   });

@@ -42,27 +42,33 @@ export function readAllowedDomains(domains: readonly string[]): string[] {
 /** An email split at its one "@", both parts as written. */
 export type EmailParts = { localPart: string; domain: string };
 
-// Printable ASCII, no spaces. Anything else could match another address in
-// the catalog, which lower-cases what it compares (the Kelvin sign becomes
-// "k"), or in a database collation that folds further (the long s "ſ"
-// upper-cases to "S", NFKC turns fullwidth "ｋ" into "k" and "ﬁ" into "fi").
-const PLAIN_ASCII = /^[\x21-\x7e]+$/;
+// The local part as RFC 5322's dot-atom: ASCII letters, digits and
+// !#$%&'*+/=?^_`{|}~- in dot-separated runs. Anything else could match
+// another address in the catalog: Unicode because the catalog lower-cases what
+// it compares (the Kelvin sign becomes "k") and collations fold further (the
+// long s "ſ" upper-cases to "S", NFKC turns fullwidth "ｋ" into "k"); a comma
+// because the catalog's filter syntax joins conditions with commas and has no
+// escaping, so `x,spec.profile.email=victim@…` would ask for either address.
+const DOT_ATOM =
+  /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
+// The domain: one or more DNS labels in ASCII (see HOSTNAME for why ASCII).
+const DOMAIN = new RegExp(`^(?=.{1,253}$)${LABEL}(?:\\.${LABEL})*$`);
 
 /**
- * The one rule for what an email is: printable ASCII without spaces, exactly
- * one "@", and text on both sides of it. Anything else is undefined.
+ * The one rule for what an email is: exactly one "@", a dot-atom local part
+ * and an ASCII domain name, as plain mailboxes are written. Anything else
+ * (quoted local parts, address literals, Unicode) is undefined.
  */
 export function splitEmail(email: string): EmailParts | undefined {
   const at = email.indexOf('@');
-  if (
-    !PLAIN_ASCII.test(email) ||
-    at <= 0 ||
-    at !== email.lastIndexOf('@') ||
-    at === email.length - 1
-  ) {
+  if (at <= 0 || at !== email.lastIndexOf('@')) {
     return undefined;
   }
-  return { localPart: email.slice(0, at), domain: email.slice(at + 1) };
+  const localPart = email.slice(0, at);
+  const domain = email.slice(at + 1);
+  return DOT_ATOM.test(localPart) && DOMAIN.test(domain)
+    ? { localPart, domain }
+    : undefined;
 }
 
 /**

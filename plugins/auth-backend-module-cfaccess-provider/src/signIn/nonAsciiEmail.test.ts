@@ -145,3 +145,44 @@ describe('a service token with a non-ASCII email subject', () => {
     },
   );
 });
+
+describe('emails the catalog could read as something else', () => {
+  // The catalog's filter syntax joins conditions with commas and has no
+  // escaping: `filter=spec.profile.email=x,spec.profile.email=victim@…` asks
+  // for either address.
+  const INVALID = 'Sign-in user email is not a valid address';
+  it.each([
+    ['a comma that adds a filter', 'x,spec.profile.email=kate@example.com'],
+    ['a quoted local part', '"kate"@example.com'],
+    ['a leading dot', '.kate@example.com'],
+    ['two dots in a row', 'ka..te@example.com'],
+    ['an address literal', 'kate@[127.0.0.1]'],
+  ])(
+    'refuses %s (%j) with 403, before any catalog query',
+    async (_why, email) => {
+      for (const resolver of Object.values(resolvers)) {
+        const { context, queries } = foldingCatalogContext();
+        await expect(
+          resolver({ profile: { email }, result: person(email) }, context),
+        ).rejects.toMatchObject({ name: 'NotAllowedError', message: INVALID });
+        expect(queries).toEqual([]);
+      }
+    },
+  );
+
+  it('looks up no user by a local part that is not an entity name', async () => {
+    const resolver =
+      cloudflareAccessSignInResolvers.emailLocalPartMatchingUserEntityName({
+        dangerouslyAllowAnyEmailDomain: true,
+        dangerouslyAllowSignInWithoutUserInCatalog: true,
+      });
+    for (const email of ['kate+admin@example.com', 'kate.=@example.com']) {
+      const { context, queries } = foldingCatalogContext();
+      await expect(
+        resolver({ profile: { email }, result: person(email) }, context),
+      ).rejects.toMatchObject({ name: 'NotFoundError' });
+      expect(queries).toEqual([]);
+      expect(context.issueToken).not.toHaveBeenCalled();
+    }
+  });
+});

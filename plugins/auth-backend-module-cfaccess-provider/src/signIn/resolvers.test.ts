@@ -148,11 +148,25 @@ describe('cloudflareAccessSignInResolvers', () => {
           allowedDomains: ['example.com'],
           dangerouslyAllowSignInWithoutUserInCatalog: true,
         });
-      await resolver({ profile, result: userResult() }, ctx as any);
-      expect(ctx.signInWithCatalogUser).toHaveBeenCalledWith(
-        { entityRef: { name: 'jane+ci' } },
-        { dangerousEntityRefFallback: { entityRef: { name: 'jane+ci' } } },
+      const person = (email: string) =>
+        userResult({ claims: { email, sub: 'u1' } as any });
+      await resolver(
+        { profile, result: person('jane.doe@example.com') },
+        ctx as any,
       );
+      expect(ctx.signInWithCatalogUser).toHaveBeenCalledWith(
+        { entityRef: { name: 'jane.doe' } },
+        { dangerousEntityRefFallback: { entityRef: { name: 'jane.doe' } } },
+      );
+      // A local part that is no entity name names nobody, fallback or not.
+      ctx.signInWithCatalogUser.mockClear();
+      await expect(
+        resolver(
+          { profile, result: person('jane+ci@example.com') },
+          ctx as any,
+        ),
+      ).rejects.toMatchObject({ name: 'NotFoundError' });
+      expect(ctx.signInWithCatalogUser).not.toHaveBeenCalled();
       await expect(
         resolver(
           {

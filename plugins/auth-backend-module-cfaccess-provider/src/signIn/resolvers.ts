@@ -1,4 +1,7 @@
-import { stringifyEntityRef } from '@backstage/catalog-model';
+import {
+  KubernetesValidatorFunctions,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
 import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
 import {
   AuthResolverContext,
@@ -247,6 +250,13 @@ export function createSignInResolverFactories(logger?: {
         ctx: AuthResolverContext,
       ) => {
         const { localPart } = signInEmail(info.result, allowedDomains);
+        // Only a local part that is an entity name can name a user; anything
+        // else (`kate+admin`, `..`) would reach the catalog's path or a fallback ref.
+        if (!KubernetesValidatorFunctions.isValidObjectName(localPart)) {
+          throw new NotFoundError(
+            "the email's local part is not a valid entity name",
+          );
+        }
         return signInWithCatalogUser(
           ctx,
           { entityRef: { name: localPart } },
