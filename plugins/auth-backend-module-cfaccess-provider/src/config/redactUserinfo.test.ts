@@ -1,4 +1,4 @@
-import { redactUserinfo } from './redactUserinfo';
+import { redactUserinfo, redactUserinfoInText } from './redactUserinfo';
 
 describe('redactUserinfo', () => {
   it.each([
@@ -28,5 +28,17 @@ describe('redactUserinfo', () => {
     'http://localhost:7000',
   ])('leaves %j alone', text => {
     expect(redactUserinfo(text)).toBe(text);
+  });
+});
+
+describe('redactUserinfoInText', () => {
+  it('hides the userinfo of every URL in a message, and nothing else', () => {
+    expect(
+      redactUserinfoInText(
+        'bad line 4: teamDomain: https://admin:S3/cr3t@team.example.com: [ and http://u@x.example — alice@example.com',
+      ),
+    ).toBe(
+      'bad line 4: teamDomain: https://***@team.example.com: [ and http://***@x.example — alice@example.com',
+    );
   });
 });

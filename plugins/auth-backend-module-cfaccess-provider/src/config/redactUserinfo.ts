@@ -16,3 +16,15 @@ const USERINFO = /^(\s*[a-z][a-z0-9+.-]*:[\\/]+)?.*@/is;
 export function redactUserinfo(text: string): string {
   return text.replace(USERINFO, (_match, scheme = '') => `${scheme}***@`);
 }
+
+// A URL with userinfo anywhere in a text: the scheme, then up to the last `@`
+// before whitespace.
+const USERINFO_IN_TEXT = /([a-z][a-z0-9+.-]*:\/\/)[^\s@]*@/gi;
+
+/**
+ * A message that may quote a config line (a YAML syntax error does) with
+ * every URL's userinfo replaced by `***`.
+ */
+export function redactUserinfoInText(text: string): string {
+  return text.replace(USERINFO_IN_TEXT, '$1***@');
+}

@@ -314,4 +314,19 @@ describe('runDoctor on a config with problems', () => {
       loadConfigStack({ configPaths: ['missing.yaml'], cwd: dir, env: {} }),
     ).rejects.toThrow(UsageError);
   });
+
+  it('quotes no credentials from a line the YAML parser refuses', async () => {
+    await fs.writeFile(
+      path.join(dir, 'broken.yaml'),
+      'auth:\n  providers:\n    cfaccess:\n      teamDomain: https://admin:S3/cr3t@team.example.com: [\n',
+    );
+    const error = await loadConfigStack({
+      configPaths: ['broken.yaml'],
+      cwd: dir,
+      env: {},
+    }).catch(e => e);
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error.message).toMatch(/^cannot load the config: /);
+    expect(error.message).not.toContain('S3');
+  });
 });

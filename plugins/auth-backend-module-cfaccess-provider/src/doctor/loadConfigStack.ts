@@ -10,6 +10,7 @@ import { ConfigReader, type Config } from '@backstage/config';
 import { ConfigSources } from '@backstage/config-loader';
 import type { JsonObject } from '@backstage/types';
 import { configSourceName } from '../config/configSources';
+import { redactUserinfoInText } from '../config/redactUserinfo';
 import { UsageError } from './usageError';
 
 export type ConfigSourceData = {
@@ -38,7 +39,10 @@ function describeLoadError(error: unknown): string {
   if (err?.code && err.path) {
     return `cannot read the config file ${err.path}: ${err.code}`;
   }
-  return `cannot load the config: ${err?.message ?? String(error)}`;
+  // The loader's message may quote the offending line, credentials and all.
+  return `cannot load the config: ${redactUserinfoInText(
+    err?.message ?? String(error),
+  )}`;
 }
 
 export async function loadConfigStack(options: {
