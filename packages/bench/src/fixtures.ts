@@ -28,6 +28,7 @@ import {
 } from 'jose';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
+import { loadUpstreamOnOurJose } from './upstreamOnOurJose';
 
 export const TEAM = 'bench-team';
 export const ISSUER = `https://${TEAM}.cloudflareaccess.com`;
@@ -286,9 +287,11 @@ export function makeRequest(token: string): any {
 
 export type ContenderName = 'cfaccess' | 'upstream';
 export const CONTENDERS: ContenderName[] = ['cfaccess', 'upstream'];
+/** Also upstream's module on the project's jose major (the first-verification benchmark's third). */
+export type AnyContenderName = ContenderName | 'upstreamOnOurJose';
 
 export type Contender = {
-  name: ContenderName;
+  name: AnyContenderName;
   cache: CountingCache;
   authenticate(req: unknown): Promise<unknown>;
   /** Runs the shutdown hooks the authenticator registered (ours: stops the background key refresh). */
@@ -301,7 +304,7 @@ export type Contender = {
  * cache 300 s), upstream's with `{ cache }`; same team, same AUD, each with its own Backstage cache.
  */
 export async function createContender(
-  name: ContenderName,
+  name: AnyContenderName,
   options: { recordKeys?: boolean } = {},
 ): Promise<Contender> {
   const cache = createBackstageCache(options);
@@ -326,7 +329,9 @@ export async function createContender(
       },
     };
   }
-  const authenticator = createUpstream({ cache });
+  const create =
+    name === 'upstreamOnOurJose' ? loadUpstreamOnOurJose() : createUpstream;
+  const authenticator = create({ cache });
   const ctx = await authenticator.initialize({ config });
   return {
     name,
