@@ -1,4 +1,8 @@
-import { exceedsJsonDepth, MAX_JSON_DEPTH } from './jsonDepth';
+import {
+  countJsonContainers,
+  exceedsJsonDepth,
+  MAX_JSON_DEPTH,
+} from './jsonDepth';
 
 function nested(depth: number, leaf: unknown = 1): unknown {
   let value = leaf;
@@ -37,5 +41,20 @@ describe('exceedsJsonDepth', () => {
       list: [1, 2, { deep: nested(MAX_JSON_DEPTH) }],
     };
     expect(exceedsJsonDepth(value)).toBe(true);
+  });
+});
+
+describe('countJsonContainers', () => {
+  it('counts every object and array, the value itself included', () => {
+    expect(countJsonContainers(1)).toBe(0);
+    expect(countJsonContainers({ a: [1, { b: [] }], c: null })).toBe(4);
+  });
+
+  it('counts an array wider than a spread call takes (a 1 MiB answer of numbers)', () => {
+    const wide = { custom: { values: new Array(600_000).fill(0) } };
+    expect(countJsonContainers(wide)).toBe(3);
+    // As parsed JSON holds them: each empty array its own.
+    const arrays = Array.from({ length: 600_000 }, () => []);
+    expect(countJsonContainers(arrays)).toBe(600_001);
   });
 });

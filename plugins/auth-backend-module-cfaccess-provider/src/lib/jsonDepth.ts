@@ -32,7 +32,11 @@ export function exceedsJsonDepth(
   return false;
 }
 
-/** How many objects and arrays `value` holds, itself included. Iterative, like exceedsJsonDepth. */
+/**
+ * How many objects and arrays `value` holds, itself included. Iterative, like
+ * exceedsJsonDepth, and child by child: an answer may hold hundreds of
+ * thousands of values in one array, more than a spread call takes.
+ */
 export function countJsonContainers(value: unknown): number {
   let count = 0;
   const pending: unknown[] = [value];
@@ -40,7 +44,11 @@ export function countJsonContainers(value: unknown): number {
     const current = pending.pop();
     if (current !== null && typeof current === 'object') {
       count += 1;
-      pending.push(...Object.values(current));
+      for (const child of Object.values(current)) {
+        if (child !== null && typeof child === 'object') {
+          pending.push(child);
+        }
+      }
     }
   }
   return count;

@@ -249,18 +249,9 @@ function describeIssue({ issues: [issue] }: z.ZodError): string {
   return `${where} ${issue.message}${got}`;
 }
 
-/** Validates `accessGroups` (possibly untyped input); an InputError (400) names the first bad entry. */
-function readAccessGroups(value: unknown): AccessGroupEntry[] {
-  const parsed = accessGroupsSchema.safeParse(value);
-  if (!parsed.success) {
-    throw new InputError(describeIssue(parsed.error));
-  }
-  return parsed.data;
-}
-
 /**
- * The `accessGroups` option of a sign-in resolver's options schema: the same
- * schema, its problem worded as the mapper words it.
+ * The `accessGroups` option of a sign-in resolver's options schema: the one
+ * schema, its first problem as one sentence naming the entry.
  */
 export const accessGroupsOption = z.unknown().transform((value, ctx) => {
   const parsed = accessGroupsSchema.safeParse(value);
@@ -273,6 +264,15 @@ export const accessGroupsOption = z.unknown().transform((value, ctx) => {
   }
   return parsed.data;
 });
+
+/** Validates `accessGroups` (possibly untyped input); an InputError (400) names the first bad entry. */
+function readAccessGroups(value: unknown): AccessGroupEntry[] {
+  const parsed = accessGroupsOption.safeParse(value);
+  if (!parsed.success) {
+    throw new InputError(parsed.error.issues[0].message);
+  }
+  return parsed.data;
+}
 
 /** An entry without `idp` matches every identity provider; with it, only that one. */
 function idpMatches(

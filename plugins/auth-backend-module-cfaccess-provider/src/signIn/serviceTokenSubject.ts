@@ -18,8 +18,8 @@ export type ServiceTokenSubject = {
   entityRef?: string;
 };
 
-// An email (splitEmail: plain ASCII, one "@") with nothing that belongs to an
-// entity ref (`:` or `/`).
+// An email (splitEmail: a plain ASCII mailbox) with nothing that belongs to an
+// entity ref (`:` or `/`, which a mailbox's local part may hold).
 const isEmailSubject = (subject: string) =>
   splitEmail(subject) !== undefined && !/[:/]/.test(subject);
 
