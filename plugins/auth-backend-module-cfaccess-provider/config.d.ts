@@ -127,6 +127,37 @@ export interface Config {
          * never the token) so a session's repeated refreshes skip the signature
          * check.
          */
+        /**
+         * The Access boundary: Cloudflare Access checked on every request to
+         * every plugin, not only at sign-in. Takes effect only in a backend
+         * whose root HTTP router is configured with
+         * withCloudflareAccessBoundary(); checked at startup.
+         */
+        boundary?: {
+          /**
+           * enforce: a request without a valid Access application token (or
+           * a Backstage plugin token) is refused with 401 and the reason.
+           * report: such requests pass, and are logged and counted. off: no
+           * check. Default enforce.
+           */
+          mode?: 'enforce' | 'report' | 'off';
+          /**
+           * Paths that need no Access token, e.g. a webhook receiver that
+           * Access bypasses: an exact path, or a prefix ending in /*
+           * (/api/events/http/*). Matched case-sensitively against the plain
+           * path as received; an encoded or dot-segment spelling never
+           * matches. Health checks and Backstage's public key endpoints need
+           * no entry.
+           */
+          exemptPaths?: string[];
+          /**
+           * Dangerous: subjects of backend.auth.externalAccess callers allowed
+           * without an Access token (by default they too must come through
+           * Access). Each such token then works from anywhere that reaches
+           * the backend.
+           */
+          dangerouslyAllowExternalAccessWithoutAccess?: string[];
+        };
         verifiedTokenCache?: {
           /**
            * Most tokens kept, least recently used dropped first, a whole number

@@ -5,9 +5,17 @@
  * Cf-Access-Jwt-Assertion header; the cfaccess provider turns that into a Backstage sign-in.
  */
 import { createBackend } from '@backstage/backend-defaults';
+import { rootHttpRouterServiceFactory } from '@backstage/backend-defaults/rootHttpRouter';
+import { withCloudflareAccessBoundary } from '@cfaccess/plugin-auth-backend-module-cfaccess-provider';
 import { cfaccessAuthModule } from './modules/cfaccessAuth';
 
 const backend = createBackend();
+
+// Access on every request: the Cloudflare Access boundary in front of every plugin route. Settings in
+// auth.providers.cfaccess.boundary (app-config.yaml): mode enforce | report | off, exemptPaths.
+backend.add(
+  rootHttpRouterServiceFactory({ configure: withCloudflareAccessBoundary() }),
+);
 
 backend.add(import('@backstage/plugin-app-backend'));
 

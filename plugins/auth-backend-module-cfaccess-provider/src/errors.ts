@@ -26,7 +26,8 @@ export type CloudflareAccessRejectionReason =
   | 'wrong_token_type'
   | 'missing_claims'
   | 'unknown_service_token'
-  | 'keys_unavailable';
+  | 'keys_unavailable'
+  | 'conflicting_tokens';
 
 /**
  * The reason code in the body of every error this module answers with
@@ -40,7 +41,22 @@ export type CloudflareAccessRejectionReason =
 export type CloudflareAccessReasonCode =
   | CloudflareAccessRejectionReason
   | 'user_not_found'
-  | 'identity_unavailable';
+  | 'identity_unavailable'
+  | CloudflareAccessBoundaryReason;
+
+/**
+ * Why the Access boundary refused a request, beyond a token rejection:
+ * `identity_mismatch` (403: the Backstage token belongs to someone other than
+ * the person Access signed in), `conflicting_credentials` (401: more than one
+ * Authorization credential) and `boundary_unavailable` (503: the boundary has
+ * no sign-in provider yet).
+ *
+ * @public
+ */
+export type CloudflareAccessBoundaryReason =
+  | 'identity_mismatch'
+  | 'conflicting_credentials'
+  | 'boundary_unavailable';
 
 // Per reason: `status`, the HTTP status its error class answers with;
 // `sentence`, all the caller is told, the same for every error with this
@@ -117,6 +133,12 @@ const texts: Record<
     sentence: 'This service token is not allowed to sign in.',
     hint: 'add the Client ID to auth.providers.cfaccess.serviceTokens to allow it',
   },
+  conflicting_tokens: {
+    status: 401,
+    sentence:
+      'The request carries more than one Cloudflare Access token, or a header and a cookie that disagree.',
+    hint: 'a request through Access carries one application token; something between Access and Backstage added another',
+  },
   keys_unavailable: {
     status: 503,
     sentence:
@@ -135,6 +157,23 @@ const texts: Record<
       'Your Cloudflare Access groups are unavailable right now; try signing in again shortly.',
     hint: 'check that this server reaches <team domain>/cdn-cgi/access/get-identity',
   },
+  identity_mismatch: {
+    status: 403,
+    sentence:
+      'Your Backstage token belongs to someone other than your Cloudflare Access session; sign in again.',
+    hint: 'the Backstage token was issued to another user than the one this Access session signs in as (a copied token, or a shared browser)',
+  },
+  conflicting_credentials: {
+    status: 401,
+    sentence: 'The request carries more than one Authorization credential.',
+    hint: 'send one Authorization header with one credential',
+  },
+  boundary_unavailable: {
+    status: 503,
+    sentence:
+      'Backstage cannot check Cloudflare Access right now; try again shortly.',
+    hint: 'the Access boundary has no cfaccess sign-in provider: register it through cloudflareAccessServiceRef (the module does), and wait for startup to finish',
+  },
 };
 
 /**
@@ -148,9 +187,17 @@ export const cloudflareAccessReasonCodes = Object.keys(
   texts,
 ) as readonly CloudflareAccessReasonCode[];
 
+/** The boundary's own reasons, in the order the docs list them. @internal */
+export const boundaryReasons: readonly CloudflareAccessBoundaryReason[] = [
+  'identity_mismatch',
+  'conflicting_credentials',
+  'boundary_unavailable',
+];
+
 const signInRefusals: readonly CloudflareAccessReasonCode[] = [
   'user_not_found',
   'identity_unavailable',
+  ...boundaryReasons,
 ];
 
 /** The token rejections among them. @internal */

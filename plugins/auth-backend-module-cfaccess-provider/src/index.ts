@@ -40,9 +40,15 @@ export {
   CloudflareAccessUserNotFoundError,
   type CloudflareAccessRejection,
   type CloudflareAccessReasonCode,
+  type CloudflareAccessBoundaryReason,
   type CloudflareAccessRejectionDetails,
   type CloudflareAccessRejectionReason,
 } from './errors';
+export {
+  cloudflareAccessServiceRef,
+  type CloudflareAccessService,
+} from './service';
+export { withCloudflareAccessBoundary } from './boundary';
 export type {
   CloudflareAccessClaims,
   CloudflareAccessGroup,

@@ -2,17 +2,14 @@ import {
   coreServices,
   createBackendModule,
 } from '@backstage/backend-plugin-api';
-import {
-  authProvidersExtensionPoint,
-  createProxyAuthProviderFactory,
-} from '@backstage/plugin-auth-node';
-import { createCloudflareAccessAuthenticator } from './authenticator';
+import { authProvidersExtensionPoint } from '@backstage/plugin-auth-node';
 import {
   checkCloudflareAccessConfig,
   DEFAULT_PROVIDER_ID,
   providerConfigKey,
 } from './config';
 import { RateLimitedLogger } from './lib';
+import { cloudflareAccessServiceRef } from './service';
 import {
   moduleSignInResolverFactories,
   readRequiredSignInResolverChain,
@@ -31,26 +28,16 @@ export const authModuleCfAccessProvider = createBackendModule({
     reg.registerInit({
       deps: {
         providers: authProvidersExtensionPoint,
-        cache: coreServices.cache,
+        cloudflareAccess: cloudflareAccessServiceRef,
         logger: coreServices.logger,
-        lifecycle: coreServices.lifecycle,
         rootConfig: coreServices.rootConfig,
       },
-      async init({ providers, cache, logger, lifecycle, rootConfig }) {
+      async init({ providers, cloudflareAccess, logger, rootConfig }) {
         // A misconfiguration stops startup here, naming the key (and the unset variable).
         await checkCloudflareAccessConfig({
           config: rootConfig,
           providerId: DEFAULT_PROVIDER_ID,
           logger,
-        });
-        const authenticator = createCloudflareAccessAuthenticator({
-          cache,
-          logger,
-          // Keys fetched at startup and kept fresh; stopped on shutdown.
-          prefetchKeys: true,
-          lifecycle,
-          rootConfig,
-          providerId: DEFAULT_PROVIDER_ID,
         });
         const warnings = new RateLimitedLogger(logger);
         const factories = moduleSignInResolverFactories(message =>
@@ -67,10 +54,9 @@ export const authModuleCfAccessProvider = createBackendModule({
         });
         providers.registerProvider({
           providerId: DEFAULT_PROVIDER_ID,
-          factory: createProxyAuthProviderFactory({
-            authenticator,
-            signInResolver,
-          }),
+          // The backend's one Access verifier (keys fetched at startup and
+          // kept fresh), shared with the Access boundary when it is on.
+          factory: cloudflareAccess.authProviderFactory({ signInResolver }),
         });
       },
     });

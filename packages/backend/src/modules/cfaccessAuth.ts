@@ -2,15 +2,12 @@ import {
   coreServices,
   createBackendModule,
 } from '@backstage/backend-plugin-api';
-import {
-  authProvidersExtensionPoint,
-  createProxyAuthProviderFactory,
-} from '@backstage/plugin-auth-node';
+import { authProvidersExtensionPoint } from '@backstage/plugin-auth-node';
 import {
   type AccessGroupMapping,
   checkCloudflareAccessConfig,
+  cloudflareAccessServiceRef,
   cloudflareAccessSignInResolvers,
-  createCloudflareAccessAuthenticator,
   createCloudflareAccessSignInResolverChain,
 } from '@cfaccess/plugin-auth-backend-module-cfaccess-provider';
 
@@ -58,9 +55,10 @@ export const EXAMPLE_ACCESS_GROUPS: AccessGroupMapping[] = [
 ];
 
 /**
- * The example's custom sign-in resolver, written the way Backstage documents custom resolvers for the
- * Cloudflare Access provider: a module of our own that registers the `cfaccess` provider with
- * `createCloudflareAccessAuthenticator` and its own `signInResolver`.
+ * The example's custom sign-in resolver, written the way Backstage documents custom resolvers: a module of
+ * our own that registers the `cfaccess` provider with its own `signInResolver`, through
+ * `cloudflareAccessServiceRef` so that the Access boundary (index.ts) signs Access-only callers in with the
+ * same resolver and shares the backend's one Access verifier.
  *
  * A service token signs in as the subject configured for its Client ID in `serviceTokens`. A person signs
  * in as the catalog User whose profile email is the verified Access email, and owns what their catalog
@@ -77,12 +75,11 @@ export const cfaccessAuthModule = createBackendModule({
     reg.registerInit({
       deps: {
         providers: authProvidersExtensionPoint,
-        cache: coreServices.cache,
+        cloudflareAccess: cloudflareAccessServiceRef,
         logger: coreServices.logger,
-        lifecycle: coreServices.lifecycle,
         rootConfig: coreServices.rootConfig,
       },
-      async init({ providers, cache, logger, lifecycle, rootConfig }) {
+      async init({ providers, cloudflareAccess, logger, rootConfig }) {
         // A misconfiguration (a missing variable, an http or loopback team domain in production) stops
         // startup here with a message naming the key, the file and the variable.
         await checkCloudflareAccessConfig({ config: rootConfig, logger });
@@ -93,16 +90,9 @@ export const cfaccessAuthModule = createBackendModule({
           });
         providers.registerProvider({
           providerId: 'cfaccess',
-          factory: createProxyAuthProviderFactory({
-            authenticator: createCloudflareAccessAuthenticator({
-              cache,
-              logger,
-              // Keys fetched at startup and kept fresh in the background; the refresh stops on shutdown.
-              prefetchKeys: true,
-              lifecycle,
-              // auth.environment decides whether the local emulator may be the team domain.
-              rootConfig,
-            }),
+          // Keys fetched at startup and kept fresh in the background; auth.environment decides whether the
+          // local emulator may be the team domain.
+          factory: cloudflareAccess.authProviderFactory({
             signInResolver: createCloudflareAccessSignInResolverChain({
               resolvers: [
                 {

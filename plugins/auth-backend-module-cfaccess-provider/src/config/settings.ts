@@ -46,6 +46,9 @@ export const providerSettings = {
     integer: true,
   },
   'signIn.resolvers': {},
+  'boundary.mode': { default: 'enforce' },
+  'boundary.exemptPaths': {},
+  'boundary.dangerouslyAllowExternalAccessWithoutAccess': {},
 } as const satisfies Record<string, SettingDescription>;
 
 type Settings = typeof providerSettings;

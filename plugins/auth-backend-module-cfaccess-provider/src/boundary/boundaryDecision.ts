@@ -1,0 +1,227 @@
+import type { IncomingMessage } from 'node:http';
+import {
+  CloudflareAccessReasonCode,
+  isCloudflareAccessRejection,
+} from '../errors';
+import type { AccessHub } from '../service/accessHub';
+import type { VerifiedAccessToken } from '../token';
+import type { BoundaryConfig } from './boundaryConfig';
+import { BackstageCaller } from './backstageTokens';
+import { isPublicKeyPath } from './exemptPaths';
+import { readRequestCredentials } from './requestCredentials';
+import { accessSessionKey } from './sessionSignIns';
+import { errorText } from '../lib/errorText';
+
+/** How a request came through: what the log and the metric call it. */
+export type PassedAs =
+  | 'exempt'
+  | 'preflight'
+  | 'access'
+  | 'access_signed_in'
+  | 'plugin'
+  | 'external'
+  | 'user_info';
+
+export type BoundaryDecision =
+  | {
+      pass: true;
+      as: PassedAs;
+      /** An Authorization value to set: the Access session's Backstage token. */
+      authorization?: string;
+    }
+  | {
+      pass: false;
+      reason: CloudflareAccessReasonCode;
+      /** For the server log only. */
+      detail: string;
+      subject?: string;
+    };
+
+const refuse = (
+  reason: CloudflareAccessReasonCode,
+  detail: string,
+  subject?: string,
+): BoundaryDecision => ({ pass: false, reason, detail, subject });
+
+/**
+ * Where Backstage's user-info service asks the auth backend for a user's
+ * ownership refs, over loopback with that user's (limited) token and no
+ * Access token, while serving a request that did come through Access.
+ */
+const USER_INFO_PATH = '/api/auth/v1/userinfo';
+
+/** The cfaccess provider's own routes (`/refresh`). */
+const SIGN_IN_ROUTES = '/api/auth/cfaccess/';
+
+/** The plugin a path under /api is for. */
+export function targetPluginOf(path: string): string | undefined {
+  if (!path.startsWith('/api/')) {
+    return undefined;
+  }
+  const end = path.indexOf('/', 5);
+  const id = end < 0 ? path.slice(5) : path.slice(5, end);
+  return id || undefined;
+}
+
+function isPreflight(req: IncomingMessage): boolean {
+  return (
+    req.method === 'OPTIONS' &&
+    typeof req.headers.origin === 'string' &&
+    typeof req.headers['access-control-request-method'] === 'string'
+  );
+}
+
+/**
+ * The reason a failed sign-in gives the caller, as `/refresh` would answer:
+ * no user (403), groups unavailable (503), a token rejection. Anything else
+ * is unexpected and left to the caller's error handling.
+ */
+function signInRefusalReason(
+  error: unknown,
+): CloudflareAccessReasonCode | undefined {
+  if (isCloudflareAccessRejection(error)) {
+    return error.reason;
+  }
+  const reason = (error as { reason?: unknown } | undefined)?.reason;
+  if (reason === 'user_not_found' || reason === 'identity_unavailable') {
+    return reason;
+  }
+  // Backstage's own resolvers say "no such user" with these.
+  const name = (error as Error | undefined)?.name;
+  return name === 'NotFoundError' || name === 'NotAllowedError'
+    ? 'user_not_found'
+    : undefined;
+}
+
+/** Whom an Access token names, for the log. */
+function subjectOf(verified: VerifiedAccessToken): string {
+  return verified.tokenType === 'service'
+    ? verified.clientId
+    : verified.claims.email || verified.claims.sub;
+}
+
+/**
+ * What the Access boundary does with one request:
+ *
+ * - Through Access (a valid application token): passes. A request with a
+ *   Backstage user token passes only when that user is the one the Access
+ *   session signs in as (`identity_mismatch`); a request with no Backstage
+ *   token (or an Authorization value that is not one) gets the session's
+ *   Backstage token, issued in-process by the sign-in resolvers.
+ * - Without Access: only Backstage's own traffic passes (a plugin token,
+ *   verified), and external access callers the config names.
+ * - Anything else is refused with the reason.
+ */
+export async function decide(
+  req: IncomingMessage & { path?: string },
+  config: BoundaryConfig,
+  hub: AccessHub,
+): Promise<BoundaryDecision> {
+  const path = req.path ?? new URL(req.url ?? '/', 'http://x').pathname;
+  if (isPreflight(req)) {
+    return { pass: true, as: 'preflight' };
+  }
+  if (isPublicKeyPath(path) || config.exemptPaths.matches(path)) {
+    return { pass: true, as: 'exempt' };
+  }
+  const ready = hub.ready ?? ((await hub.whenReady()) ? hub.ready : undefined);
+  if (!ready) {
+    return refuse(
+      'boundary_unavailable',
+      'the cfaccess sign-in provider is not registered or not created yet',
+    );
+  }
+  const names = ready.state.config;
+  const credentials = readRequestCredentials(req, names);
+  if (!credentials.ok) {
+    return refuse(credentials.reason, credentials.detail);
+  }
+  const targetPlugin = targetPluginOf(path);
+  const backstage = (token: string | undefined, allowLimited: boolean) =>
+    token === undefined
+      ? Promise.resolve(undefined)
+      : ready.backstageTokens.check(token, targetPlugin, { allowLimited });
+
+  if (credentials.accessToken === undefined) {
+    const userInfo = path === USER_INFO_PATH && req.method === 'GET';
+    const caller = await backstage(credentials.bearer, userInfo);
+    if (userInfo && caller?.kind === 'user') {
+      return { pass: true, as: 'user_info' };
+    }
+    if (caller?.kind === 'plugin') {
+      return { pass: true, as: 'plugin' };
+    }
+    if (
+      caller?.kind === 'external' &&
+      config.externalAccessWithoutAccess.has(caller.subject)
+    ) {
+      return { pass: true, as: 'external' };
+    }
+    return refuse(
+      'missing_token',
+      caller
+        ? `no Access application token, and a Backstage ${caller.kind} token (${
+            caller.kind === 'user' ? caller.userEntityRef : caller.subject
+          }) that may not come without Access`
+        : credentials.hasAuthorization
+          ? 'no Access application token, and no valid Backstage token'
+          : 'no Access application token and no Backstage token',
+    );
+  }
+
+  let verified: VerifiedAccessToken;
+  try {
+    verified = await ready.state.verifier.verify(credentials.accessToken);
+  } catch (error) {
+    if (isCloudflareAccessRejection(error)) {
+      return refuse(error.reason, error.details.detail, error.details.subject);
+    }
+    return refuse('malformed_token', 'the token could not be verified');
+  }
+
+  const [bearerCaller, cookieCaller] = await Promise.all([
+    backstage(credentials.bearer, false),
+    backstage(credentials.backstageCookie, true),
+  ]);
+  // The client's own Backstage credential, which is never replaced.
+  const own: BackstageCaller | undefined =
+    bearerCaller ?? (credentials.hasAuthorization ? undefined : cookieCaller);
+  if (own && own.kind !== 'user') {
+    return { pass: true, as: own.kind };
+  }
+
+  if (path.startsWith(SIGN_IN_ROUTES)) {
+    // The provider's own routes verify and sign in themselves, answering
+    // failures the way the sign-in page expects.
+    return { pass: true, as: 'access' };
+  }
+
+  let signIn;
+  try {
+    signIn =
+      ready.sessions.known(accessSessionKey(verified)) ??
+      (await hub.signInForRequest(req, verified));
+  } catch (error) {
+    const reason = signInRefusalReason(error);
+    if (!reason) {
+      throw error;
+    }
+    return refuse(reason, errorText(error), subjectOf(verified));
+  }
+
+  if (own) {
+    if (own.userEntityRef !== signIn.userEntityRef) {
+      return refuse(
+        'identity_mismatch',
+        `the Backstage token is ${own.userEntityRef}'s, the Access session signs in as ${signIn.userEntityRef}`,
+        subjectOf(verified),
+      );
+    }
+    return { pass: true, as: 'access' };
+  }
+  return {
+    pass: true,
+    as: 'access_signed_in',
+    authorization: `Bearer ${signIn.token}`,
+  };
+}
