@@ -123,11 +123,6 @@ export interface Config {
           maxBodyBytes?: number;
         };
         /**
-         * Successfully verified tokens kept in memory (by SHA-256 of the token,
-         * never the token) so a session's repeated refreshes skip the signature
-         * check.
-         */
-        /**
          * The Access boundary: Cloudflare Access checked on every request to
          * every plugin, not only at sign-in. Takes effect only in a backend
          * whose root HTTP router is configured with
@@ -158,6 +153,11 @@ export interface Config {
            */
           dangerouslyAllowExternalAccessWithoutAccess?: string[];
         };
+        /**
+         * Successfully verified tokens kept in memory (by SHA-256 of the token,
+         * never the token) so a session's repeated refreshes skip the signature
+         * check.
+         */
         verifiedTokenCache?: {
           /**
            * Most tokens kept, least recently used dropped first, a whole number

@@ -35,10 +35,12 @@ async function step(
   }
 }
 
+/** `suffix` tells the runs apart in the check names (e.g. ` (production build)`). */
 export async function checkBrowser(
   report: Report,
   facts: AppFacts,
   screenshots: string,
+  suffix = '',
 ) {
   const launch = e2eConfig.use?.launchOptions ?? {};
   const browser = await chromium.launch({
@@ -50,7 +52,7 @@ export async function checkBrowser(
     page.setDefaultTimeout(TIMEOUT);
     const signedIn = await step(
       report,
-      'Chromium signs in through the emulator',
+      `Chromium signs in through the emulator${suffix}`,
       page,
       screenshots,
       async () => {
@@ -68,7 +70,7 @@ export async function checkBrowser(
     }
     await step(
       report,
-      'Chromium signs out through Access',
+      `Chromium signs out through Access${suffix}`,
       page,
       screenshots,
       async () => {

@@ -1,10 +1,11 @@
 /*
  * A README's TypeScript block merged into a source file the way a person follows "add this": the
  * block's imports are added (or their names added to an import of the same module), statements the file
- * already has anchor the ones after them, new statements go after the last anchor, and a call the file
- * already makes (e.g. `createApp({ features: [...] })`) gets the block's object properties and array
- * entries added to its own. Anything else that differs is a conflict: the README cannot be applied as
- * written.
+ * already has anchor the ones after them, new statements go after the last anchor and after the file's
+ * declarations of the names they use (`backend.add(...)` after `const backend = createBackend()`), and a
+ * call the file already makes (e.g. `createApp({ features: [...] })`) gets the block's object properties
+ * and array entries added to its own. Anything else that differs is a conflict: the README cannot be
+ * applied as written.
  */
 import ts from 'typescript';
 
@@ -49,6 +50,47 @@ function findCallByCallee(
     return node;
   }
   return ts.forEachChild(node, child => findCallByCallee(child, callee));
+}
+
+/** Names a top-level statement declares (variables, functions, classes, enums). */
+function declaredNames(statement: ts.Statement): string[] {
+  const names: string[] = [];
+  const bind = (name: ts.BindingName) => {
+    if (ts.isIdentifier(name)) {
+      names.push(name.text);
+    } else {
+      name.elements.forEach(e => {
+        if (!ts.isOmittedExpression(e)) {
+          bind(e.name);
+        }
+      });
+    }
+  };
+  if (ts.isVariableStatement(statement)) {
+    statement.declarationList.declarations.forEach(d => bind(d.name));
+  } else if (
+    (ts.isFunctionDeclaration(statement) ||
+      ts.isClassDeclaration(statement) ||
+      ts.isEnumDeclaration(statement)) &&
+    statement.name
+  ) {
+    names.push(statement.name.text);
+  }
+  return names;
+}
+
+/** Identifiers a statement refers to (not the property names after a dot). */
+function usedNames(node: ts.Node, into = new Set<string>()): Set<string> {
+  if (
+    ts.isIdentifier(node) &&
+    !(ts.isPropertyAccessExpression(node.parent) && node.parent.name === node)
+  ) {
+    into.add(node.text);
+  }
+  ts.forEachChild(node, child => {
+    usedNames(child, into);
+  });
+  return into;
 }
 
 function propertyName(property: ts.ObjectLiteralElementLike): string {
@@ -193,6 +235,13 @@ export function mergeCode(
       );
       cursor = owner ? owner.end : cursor;
       continue;
+    }
+    // Never before a declaration it uses: a block that shows no anchor still lands after it.
+    const uses = usedNames(statement);
+    for (const declaration of file.statements) {
+      if (declaredNames(declaration).some(name => uses.has(name))) {
+        cursor = Math.max(cursor, declaration.end);
+      }
     }
     insertions.push({ pos: cursor, text: `\n${statement.getText()}` });
   }

@@ -2,8 +2,10 @@
  * The adopter test: the published packages, packed as `yarn npm publish` would pack them, installed into
  * an app freshly made by the pinned @backstage/create-app by following their READMEs (the marked blocks,
  * as written), then type-checked, built, started behind the Access emulator run as the README says, and
- * signed in to over HTTP and from Chromium. Prints PASS/FAIL lines and each phase's duration; exits
- * non-zero on any failure. Ports 7500-7599 only.
+ * signed in to over HTTP and from Chromium, with the Access boundary checked from outside; then the
+ * boundary and Chromium again against the production build (the backend's bundle serving the built
+ * frontend). Prints PASS/FAIL lines and each phase's duration; exits non-zero on any failure. Ports
+ * 7500-7599 only.
  *
  *   yarn workspace @cfaccess/adopter-test adopter [--keep] [--skip-build]
  */
@@ -19,6 +21,7 @@ import {
 } from '@cfaccess/harness';
 import { APP_COMMANDS, runAppCommand } from './appChecks';
 import { type AppFacts, emulatorUsersFile, readAppFacts } from './appFacts';
+import { checkBoundary } from './boundary';
 import { checkBrowser } from './browser';
 import {
   dependentWorkspaces,
@@ -33,6 +36,7 @@ import { packPublishedPackages } from './pack';
 import { makeRunDir } from './paths';
 import { Phases } from './phases';
 import { BACKEND_URL, EMULATOR_URL, PORTS } from './ports';
+import { checkBuiltApp, startProductionBuild } from './production';
 import { CREATE_APP_VERSION, scaffoldApp } from './scaffold';
 import { checkSignIns } from './signIn';
 import { readTarballFile, tarballProblems } from './tarballs';
@@ -217,7 +221,16 @@ async function main(): Promise<number> {
     }
   };
 
+  const boundaryChecks = async (signedUp: AppFacts, where: string) => {
+    try {
+      await checkBoundary(report, signedUp, where);
+    } catch (error: any) {
+      report.check(`boundary (${where})`, false, error.message);
+    }
+  };
+
   let walked = false;
+  let readmeProcesses: Child[] = [];
   await appCheck('the READMEs apply as written', async () => {
     const result = await walkReadme(GUIDE, {
       appDir: run.app,
@@ -235,6 +248,7 @@ async function main(): Promise<number> {
       },
     });
     walked = true;
+    readmeProcesses = result.started;
     return `${result.steps} steps from the ${GUIDE} README and the READMEs it includes`;
   });
   if (walked && report.failed === 0) {
@@ -258,9 +272,51 @@ async function main(): Promise<number> {
       await phases.time('sign in over HTTP', () =>
         checkSignIns(report, signedUp),
       );
+      await phases.time('the Access boundary over HTTP', () =>
+        boundaryChecks(signedUp, 'yarn start'),
+      );
       await phases.time('sign in from Chromium', () =>
         checkBrowser(report, signedUp, run.logs),
       );
+      if (!opts.skipBuild) {
+        await phases.time('stop yarn start and the emulator', () =>
+          Promise.all(readmeProcesses.map(child => child.stop())),
+        );
+        let productionUp = false;
+        await appCheck(
+          'the production build starts behind the emulator',
+          async () => {
+            const description = await phases.time(
+              'production build: start it behind the emulator',
+              () =>
+                startProductionBuild({
+                  appDir: run.app,
+                  env: appEnv,
+                  emulatorCommand,
+                  facts: signedUp,
+                  log: run.log,
+                }),
+            );
+            productionUp = true;
+            return description;
+          },
+        );
+        if (productionUp) {
+          await phases.time('production build: over HTTP', async () => {
+            await checkBuiltApp(report, signedUp).catch(error =>
+              report.check(
+                'the production build: the emulator serves the built frontend from the backend',
+                false,
+                error.message,
+              ),
+            );
+            await boundaryChecks(signedUp, 'production build');
+          });
+          await phases.time('production build: Chromium', () =>
+            checkBrowser(report, signedUp, run.logs, ' (production build)'),
+          );
+        }
+      }
     }
   }
   out(

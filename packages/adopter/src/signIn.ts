@@ -42,7 +42,7 @@ async function refresh(
 }
 
 /** Signs in on the emulator's login form; returns the Access token from the cookie. */
-async function loginThroughEmulator(email: string): Promise<string> {
+export async function loginThroughEmulator(email: string): Promise<string> {
   const res = await fetch(`${EMULATOR_URL}/cdn-cgi/access/login`, {
     method: 'POST',
     headers: {

@@ -97,6 +97,7 @@ describe('config layout', () => {
     expect(config.get('auth.providers.cfaccess')).toEqual({
       teamDomain: 'myteam.cloudflareaccess.com',
       audience: 'production-aud-tag',
+      boundary: { mode: 'enforce' },
     });
     expect(config.getString('backend.database.client')).toBe('pg');
     expect(config.getString('app.baseUrl')).toBe(

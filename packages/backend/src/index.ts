@@ -38,6 +38,14 @@ backend.add(
 // user settings, so the signed-in user's profile shows on the settings page
 backend.add(import('@backstage/plugin-user-settings-backend'));
 
+// scaffolder: Software Templates, and the catalog's Template kind. The example's template
+// (examples/templates/catalog-lookup.yaml) reads the catalog from its steps, so running one shows the
+// scaffolder's own calls to the catalog passing the boundary.
+backend.add(import('@backstage/plugin-scaffolder-backend'));
+backend.add(
+  import('@backstage/plugin-catalog-backend-module-scaffolder-entity-model'),
+);
+
 // Backstage logs a failed startup (a misconfiguration, a database that is down) and keeps the process up,
 // never ready. Exit instead, so a deployment sees the failure and its message, and restarts.
 backend.start().catch(error => {

@@ -53,7 +53,7 @@ type HttpStats = {
   accessRequestsWhileMeasuring: { certs: number; identity: number };
 };
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const srv = createServer();
     srv.once('error', rej);
@@ -64,7 +64,7 @@ function freePort(): Promise<number> {
   });
 }
 
-function usersYaml(users: number): string {
+export function usersYaml(users: number): string {
   const docs = [
     {
       apiVersion: 'backstage.io/v1alpha1',
@@ -85,32 +85,36 @@ function usersYaml(users: number): string {
   return docs.map(d => stringify(d)).join('---\n');
 }
 
-class BackendProcess {
+/** A backend child process (src/httpBackend.ts, or another script), driven over IPC. */
+export class BackendProcess {
   private readonly child: ChildProcess;
   private readonly waiters = new Map<string, (msg: any) => void>();
   private stderr = '';
   private exited = false;
 
-  constructor() {
-    this.child = fork(
-      resolvePackagePath('@cfaccess/bench', 'src/httpBackend.ts'),
-      [],
-      {
-        execArgv: [
-          '-r',
-          require.resolve('@backstage/cli/config/nodeTransform.cjs'),
-          // BENCH_HTTP_CPU_PROF=<dir>: a CPU profile of each backend, for finding where time goes.
-          ...(process.env.BENCH_HTTP_CPU_PROF
-            ? [
-                '--cpu-prof',
-                `--cpu-prof-dir=${process.env.BENCH_HTTP_CPU_PROF}`,
-              ]
-            : []),
-        ],
-        env: { ...process.env, LOG_LEVEL: 'warn' },
-        stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      },
-    );
+  constructor(
+    script = 'src/httpBackend.ts',
+    // BENCH_HTTP_CPU_PROF=<dir>: a CPU profile of each backend, for finding where time goes.
+    cpuProfDir = process.env.BENCH_HTTP_CPU_PROF,
+  ) {
+    this.child = fork(resolvePackagePath('@cfaccess/bench', script), [], {
+      execArgv: [
+        '-r',
+        require.resolve('@backstage/cli/config/nodeTransform.cjs'),
+        ...(cpuProfDir
+          ? [
+              '--cpu-prof',
+              `--cpu-prof-dir=${cpuProfDir}`,
+              // BENCH_CPU_PROF_INTERVAL=<µs>: finer samples than the default 1000 µs.
+              ...(process.env.BENCH_CPU_PROF_INTERVAL
+                ? [`--cpu-prof-interval=${process.env.BENCH_CPU_PROF_INTERVAL}`]
+                : []),
+            ]
+          : []),
+      ],
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
     this.child.stderr?.on('data', chunk => {
       this.stderr = (this.stderr + chunk).slice(-4000);
     });
@@ -131,7 +135,11 @@ class BackendProcess {
     });
   }
 
-  request(message: { type: string }, reply: string, timeoutMs = 120_000) {
+  request(
+    message: { type: string; [key: string]: unknown },
+    reply: string,
+    timeoutMs = 120_000,
+  ) {
     return new Promise<any>((res, rej) => {
       const timer = setTimeout(
         () =>

@@ -7,9 +7,14 @@
  *
  *   yarn bench                       everything (full lengths)
  *   yarn bench --quick               short runs (or BENCH_QUICK=1)
- *   yarn bench --only=hot,http       a subset: hot, cold, signin, http, first, memory, rsa
+ *   yarn bench --only=hot,http       a subset: hot, cold, signin, http, first, memory, rsa,
+ *                                    boundary-cpu, boundary-signin, boundary (HTTP)
  */
 import { performance } from 'node:perf_hooks';
+import { runBoundaryCpu } from './boundaryCpu';
+import { runBoundaryHttp } from './boundaryHttp';
+import { runBoundarySignIn } from './boundarySignIn';
+import { stopSharedBoundaryBackend } from './boundaryShared';
 import { runColdStart } from './coldStart';
 import { runFirstVerification } from './firstVerification';
 import { createBenchContext } from './context';
@@ -28,8 +33,14 @@ const BENCHMARKS = {
   first: runFirstVerification,
   memory: runMemory,
   rsa: runRsaCheck,
+  'boundary-cpu': runBoundaryCpu,
+  'boundary-signin': runBoundarySignIn,
+  boundary: runBoundaryHttp,
 } as const;
 type BenchName = keyof typeof BENCHMARKS;
+
+/** The benchmarks that share one boundary backend (stopped once none of them is left to run). */
+const SHARE_BOUNDARY_BACKEND: BenchName[] = ['boundary-cpu', 'boundary-signin'];
 
 function selected(): BenchName[] {
   const only = process.argv
@@ -63,11 +74,15 @@ async function main() {
   );
   const ctx = await createBenchContext(1000);
   const summary: Record<string, unknown> = {};
-  for (const name of names) {
+  for (const [i, name] of names.entries()) {
     const t0 = performance.now();
     summary[name] = await BENCHMARKS[name](ctx);
+    if (!names.slice(i + 1).some(n => SHARE_BOUNDARY_BACKEND.includes(n))) {
+      await stopSharedBoundaryBackend();
+    }
     progress(`${name} done in ${round((performance.now() - t0) / 1000, 1)} s`);
   }
+  await stopSharedBoundaryBackend();
   ctx.access.close();
   const seconds = round((performance.now() - started) / 1000, 1);
   if (names.length === Object.keys(BENCHMARKS).length) {

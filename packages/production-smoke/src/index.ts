@@ -13,6 +13,7 @@ import path from 'node:path';
 import { resolvePackagePath } from '@backstage/backend-plugin-api';
 import { assertPortsFree, Report, runMain } from '@cfaccess/harness';
 import { Command } from 'commander';
+import { checkBoundary } from './checks/boundary';
 import { checkBrowserSignIn } from './checks/browserSignIn';
 import { checkBuiltApp } from './checks/builtApp';
 import { checkStartupErrors } from './checks/startupErrors';
@@ -108,13 +109,18 @@ async function main(): Promise<number> {
 
   const report = new Report(out);
   await timed('checks', async () => {
-    await checkBuiltApp(report, appDir);
+    await checkBuiltApp(
+      report,
+      appDir,
+      await stack.emulator.mintUserToken('alice@example.com'),
+    );
     await checkBrowserSignIn(report, {
       spkiSha256: stack.spkiSha256,
       screenshotDir: runDir,
     });
     await checkServiceToken(report, stack);
     await checkForgedTokens(report, stack.emulator);
+    await checkBoundary(report, stack);
     const { certsRequests } = stack.emulator.stats();
     report.check(
       'the backend fetches the team keys over HTTPS, trusting the CA through NODE_EXTRA_CA_CERTS',

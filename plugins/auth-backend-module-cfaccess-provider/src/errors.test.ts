@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
-import { serializeError } from '@backstage/errors';
+import { AuthenticationError, serializeError } from '@backstage/errors';
 import {
   CloudflareAccessAuthenticationError,
   CloudflareAccessIdentityUnavailableError,
@@ -120,16 +120,36 @@ describe('errors', () => {
           cause,
         }),
     );
+    const capture = Error.captureStackTrace;
     expect(error.stack).not.toMatch(/\n\s+at /);
+    expect(error).toBeInstanceOf(CloudflareAccessAuthenticationError);
+    expect(error).toBeInstanceOf(AuthenticationError);
+    expect(error.name).toBe('AuthenticationError');
     expect(error.message).not.toContain('jose said no');
     expect(error.details.cause).toBe(cause);
+    // Otherwise the same error as one built the usual way.
+    const usual = new CloudflareAccessAuthenticationError(
+      'bad_signature',
+      'x',
+      {
+        cause,
+      },
+    );
+    expect(Object.getOwnPropertyNames(error).sort()).toEqual(
+      Object.getOwnPropertyNames(usual).sort(),
+    );
+    expect(serializeError(error)).toEqual(serializeError(usual));
+    expect(error.details).toEqual(usual.details);
     expect(Error.stackTraceLimit).toBe(limit);
+    expect(Error.captureStackTrace).toBe(capture);
     expect(() =>
       withoutStackTrace(() => {
         throw new Error('boom');
       }),
     ).toThrow('boom');
     expect(Error.stackTraceLimit).toBe(limit);
+    expect(Error.captureStackTrace).toBe(capture);
+    expect(new Error('after').stack).toMatch(/\n\s+at /);
   });
 
   it('matches the troubleshooting table: every reason code, its status and its sentence', () => {

@@ -246,11 +246,14 @@ function detailsFrom(
   detail: string,
   options?: { subject?: string; cause?: unknown },
 ): CloudflareAccessRejectionDetails {
-  return {
-    detail,
-    ...(options?.subject !== undefined && { subject: options.subject }),
-    ...(options?.cause !== undefined && { cause: options.cause }),
-  };
+  const details: CloudflareAccessRejectionDetails = { detail };
+  if (options?.subject !== undefined) {
+    details.subject = options.subject;
+  }
+  if (options?.cause !== undefined) {
+    details.cause = options.cause;
+  }
+  return details;
 }
 
 // The details live in private fields, not own properties: Backstage's error
@@ -314,22 +317,41 @@ export class CloudflareAccessKeysUnavailableError extends ServiceUnavailableErro
   }
 }
 
+/** Error.captureStackTrace, which withoutStackTrace hides for a moment. */
+const errorConstructor = Error as { captureStackTrace?: unknown };
+
 /**
  * Builds an error without capturing a stack trace. A rejected token is an
- * expected outcome whose reason code says where it failed, and the stack
- * (captured twice by Backstage's error base class) is a large part of the
- * cost of rejecting a forged token (the first-verification benchmark shows
- * it). The `cause` keeps its own stack.
+ * expected outcome whose reason code says where it failed, and the stack is
+ * a large part of the cost of rejecting a forged token (the first-verification
+ * benchmark shows it). The `cause` keeps its own stack.
+ *
+ * Backstage's error base class captures the stack a second time through
+ * `Error.captureStackTrace?.()`, which also turns the error into a slow
+ * dictionary-mode object for every property set after it, so that is hidden
+ * too while `create` runs (synchronously; both are restored before anything
+ * else can run). Where the intrinsics are frozen, only the limit applies.
  *
  * @internal
  */
 export function withoutStackTrace<T extends Error>(create: () => T): T {
   const limit = Error.stackTraceLimit;
+  const capture = errorConstructor.captureStackTrace;
+  let hidden = false;
   Error.stackTraceLimit = 0;
   try {
+    try {
+      errorConstructor.captureStackTrace = undefined;
+      hidden = errorConstructor.captureStackTrace === undefined;
+    } catch {
+      // Not writable: the error captures an empty stack twice instead.
+    }
     return create();
   } finally {
     Error.stackTraceLimit = limit;
+    if (hidden) {
+      errorConstructor.captureStackTrace = capture;
+    }
   }
 }
 

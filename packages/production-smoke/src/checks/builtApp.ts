@@ -1,6 +1,6 @@
 /*
  * The backend serves the built app (app-backend), not a dev server, with the production config injected at
- * runtime.
+ * runtime; to requests that come through Access only (the Access boundary).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,7 +17,12 @@ function filesWithDevelopmentUrl(files: string[]): string[] {
   );
 }
 
-export async function checkBuiltApp(report: Report, appDir: string) {
+export async function checkBuiltApp(
+  report: Report,
+  appDir: string,
+  accessToken: string,
+) {
+  const throughAccess = { headers: { 'Cf-Access-Jwt-Assertion': accessToken } };
   const distDir = path.join(appDir, 'packages/app/dist');
   const files = fs
     .readdirSync(distDir, { recursive: true, encoding: 'utf8' })
@@ -34,8 +39,15 @@ export async function checkBuiltApp(report: Report, appDir: string) {
     }`,
   );
 
+  const around = await request(`${BACKEND_URL}/`);
+  report.check(
+    'the built app is not served around Access',
+    around.status === 401,
+    `GET / without an Access token: ${around.status}`,
+  );
+
   const started = Date.now();
-  const index = await request(`${BACKEND_URL}/`);
+  const index = await request(`${BACKEND_URL}/`, throughAccess);
   const scripts = [...index.body.matchAll(/<script[^>]*src="([^"]+)"/g)].map(
     m => m[1],
   );
@@ -53,7 +65,7 @@ export async function checkBuiltApp(report: Report, appDir: string) {
   );
 
   // app-backend injects the frontend config of the running backend: the production values, not the build's.
-  const config = await injectedConfig(index.body, hashed);
+  const config = await injectedConfig(index.body, hashed, throughAccess);
   const baseUrls = [...config.matchAll(/"baseUrl"\s*:\s*"([^"]+)"/g)].map(
     m => m[1],
   );
@@ -70,14 +82,18 @@ export async function checkBuiltApp(report: Report, appDir: string) {
 }
 
 /** The injected config: in index.html, or else in the static script app-backend rewrote. */
-async function injectedConfig(html: string, scripts: string[]) {
+async function injectedConfig(
+  html: string,
+  scripts: string[],
+  throughAccess: { headers: Record<string, string> },
+) {
   const inline =
     /<script type="backstage\.io\/config">([\s\S]*?)<\/script>/.exec(html);
   if (inline) {
     return inline[1];
   }
   for (const src of scripts) {
-    const js = await request(`${BACKEND_URL}${src}`);
+    const js = await request(`${BACKEND_URL}${src}`, throughAccess);
     if (js.body.includes('"baseUrl"')) {
       return js.body;
     }

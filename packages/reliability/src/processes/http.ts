@@ -72,12 +72,17 @@ export async function getCatalogUser(
   baseUrl: string,
   backstageToken: string,
   name: string,
+  /** The same person's Access application token, as Access forwards it: the backend's boundary requires it. */
+  accessToken: string,
 ): Promise<number> {
   try {
     const res = await fetch(
       `${baseUrl}/api/catalog/entities/by-name/user/default/${name}`,
       {
-        headers: { authorization: `Bearer ${backstageToken}` },
+        headers: {
+          authorization: `Bearer ${backstageToken}`,
+          'cf-access-jwt-assertion': accessToken,
+        },
         signal: AbortSignal.timeout(10000),
       },
     );

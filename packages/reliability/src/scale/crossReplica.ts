@@ -33,10 +33,10 @@ export async function checkCrossReplica(
     }]`,
   );
   const aTokenOnB = onA.backstageToken
-    ? await getCatalogUser(b.url, onA.backstageToken, 'bob')
+    ? await getCatalogUser(b.url, onA.backstageToken, 'bob', token)
     : 0;
   const bTokenOnA = onB.backstageToken
-    ? await getCatalogUser(a.url, onB.backstageToken, 'bob')
+    ? await getCatalogUser(a.url, onB.backstageToken, 'bob', token)
     : 0;
   report.check(
     "each replica accepts the other's Backstage token",

@@ -99,7 +99,12 @@ export async function checkFailover(
   const statuses = await Promise.all(
     issuedByA.map((r, i) =>
       r.backstageToken
-        ? getCatalogUser(b.url, r.backstageToken, sessions[i].user)
+        ? getCatalogUser(
+            b.url,
+            r.backstageToken,
+            sessions[i].user,
+            sessions[i].token,
+          )
         : Promise.resolve(r.status),
     ),
   );

@@ -4,6 +4,7 @@ import type {
   BackstageServicePrincipal,
   BackstageUserPrincipal,
 } from '@backstage/backend-plugin-api';
+import type { Config } from '@backstage/config';
 import { tokenTypes } from '@backstage/plugin-auth-node';
 import { decodeProtectedHeader } from 'jose';
 import { LRUCache } from 'lru-cache';
@@ -28,8 +29,35 @@ export type BackstageTokensOptions = {
   auth: Pick<AuthService, 'authenticate'>;
   pluginTokens: PluginTokenVerifier;
   maxEntries: number;
+  /**
+   * The static tokens of `backend.auth.externalAccess` and their subjects:
+   * whom a static token restricted to other plugins names (see verify).
+   */
+  staticExternalSubjects?: ReadonlyMap<string, string>;
   now?: () => number;
 };
+
+/** The static tokens of `backend.auth.externalAccess`, each with its subject. */
+export function staticExternalAccessSubjects(
+  rootConfig: Config,
+): Map<string, string> {
+  const subjects = new Map<string, string>();
+  const entries = rootConfig.getOptional('backend.auth.externalAccess');
+  for (const entry of Array.isArray(entries) ? entries : []) {
+    const { type, options } = (entry ?? {}) as {
+      type?: unknown;
+      options?: { token?: unknown; subject?: unknown };
+    };
+    if (
+      type === 'static' &&
+      typeof options?.token === 'string' &&
+      typeof options.subject === 'string'
+    ) {
+      subjects.set(options.token, options.subject);
+    }
+  }
+  return subjects;
+}
 
 /**
  * Checks Backstage tokens for the boundary: plugin tokens against the
@@ -126,7 +154,23 @@ export class BackstageTokens {
         };
       }
       return undefined;
-    } catch {
+    } catch (error) {
+      // A valid `backend.auth.externalAccess` token restricted to other
+      // plugins than the auth backend, whose AuthService checks it here:
+      // Backstage refuses it with NotAllowedError. The plugin the request is
+      // for checks the restriction itself; the boundary must still know it
+      // for an external caller (never replaced by the Access session's
+      // token), and whom it names: a static token's subject from the config,
+      // else none (so never one allowed without Access).
+      if ((error as Error | undefined)?.name === 'NotAllowedError') {
+        return {
+          caller: {
+            kind: 'external',
+            subject: this.options.staticExternalSubjects?.get(token) ?? '',
+          },
+          expiresAtMs: this.now() + NO_EXPIRY_RECHECK_MS,
+        };
+      }
       return undefined;
     }
   }

@@ -16,7 +16,9 @@ export type BoundaryConfig = {
 };
 
 /** Where the boundary's settings live. */
-export const boundaryConfigKey = `${providerConfigKey(DEFAULT_PROVIDER_ID)}.boundary`;
+export const boundaryConfigKey = `${providerConfigKey(
+  DEFAULT_PROVIDER_ID,
+)}.boundary`;
 
 const schema = z
   .object({
@@ -42,10 +44,27 @@ export function readBoundaryConfig(config: Config): BoundaryConfig {
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const path = issue.path.join('.');
+    // An unknown key is named itself; list entries as `exemptPaths[0]`, the
+    // way the entries' own errors below (and Backstage) name them.
+    const segments =
+      issue.code === 'unrecognized_keys'
+        ? [...issue.path, issue.keys[0]]
+        : issue.path;
+    const path = segments
+      .map((segment, index) =>
+        typeof segment === 'number'
+          ? `[${segment}]`
+          : `${index ? '.' : ''}${segment}`,
+      )
+      .join('');
     const key = path ? `${boundaryConfigKey}.${path}` : boundaryConfigKey;
+    // Only the first letter lowered: the message quotes the value as written.
+    const message =
+      issue.code === 'unrecognized_keys'
+        ? `is not a boundary setting (${Object.keys(schema.shape).join(', ')})`
+        : `${issue.message.charAt(0).toLowerCase()}${issue.message.slice(1)}`;
     throw new CfAccessConfigError(
-      `${key} ${issue.message.toLowerCase()}`,
+      `${key} ${message}`,
       [path ? `boundary.${path}` : 'boundary'],
       false,
     );
@@ -57,7 +76,9 @@ export function readBoundaryConfig(config: Config): BoundaryConfig {
       return parseExemptPath(pattern);
     } catch (error) {
       throw new CfAccessConfigError(
-        `${boundaryConfigKey}.exemptPaths[${index}] ${(error as Error).message}`,
+        `${boundaryConfigKey}.exemptPaths[${index}] ${
+          (error as Error).message
+        }`,
         [`boundary.exemptPaths[${index}]`],
         false,
       );

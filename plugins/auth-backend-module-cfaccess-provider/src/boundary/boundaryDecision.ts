@@ -10,12 +10,10 @@ import { BackstageCaller } from './backstageTokens';
 import { isPublicKeyPath } from './exemptPaths';
 import { readRequestCredentials } from './requestCredentials';
 import { accessSessionKey } from './sessionSignIns';
-import { errorText } from '../lib/errorText';
 
 /** How a request came through: what the log and the metric call it. */
 export type PassedAs =
   | 'exempt'
-  | 'preflight'
   | 'access'
   | 'access_signed_in'
   | 'plugin'
@@ -63,14 +61,6 @@ export function targetPluginOf(path: string): string | undefined {
   return id || undefined;
 }
 
-function isPreflight(req: IncomingMessage): boolean {
-  return (
-    req.method === 'OPTIONS' &&
-    typeof req.headers.origin === 'string' &&
-    typeof req.headers['access-control-request-method'] === 'string'
-  );
-}
-
 /**
  * The reason a failed sign-in gives the caller, as `/refresh` would answer:
  * no user (403), groups unavailable (503), a token rejection. Anything else
@@ -91,6 +81,20 @@ function signInRefusalReason(
   return name === 'NotFoundError' || name === 'NotAllowedError'
     ? 'user_not_found'
     : undefined;
+}
+
+/** Why a request without an Access token was refused, for the log. */
+function withoutAccessDetail(
+  caller: BackstageCaller | undefined,
+  credentials: { hasAuthorization: boolean },
+): string {
+  if (caller) {
+    const who = caller.kind === 'user' ? caller.userEntityRef : caller.subject;
+    return `no Access application token, and a Backstage ${caller.kind} token (${who}) that may not come without Access`;
+  }
+  return credentials.hasAuthorization
+    ? 'no Access application token, and no valid Backstage token'
+    : 'no Access application token and no Backstage token';
 }
 
 /** Whom an Access token names, for the log. */
@@ -118,9 +122,6 @@ export async function decide(
   hub: AccessHub,
 ): Promise<BoundaryDecision> {
   const path = req.path ?? new URL(req.url ?? '/', 'http://x').pathname;
-  if (isPreflight(req)) {
-    return { pass: true, as: 'preflight' };
-  }
   if (isPublicKeyPath(path) || config.exemptPaths.matches(path)) {
     return { pass: true, as: 'exempt' };
   }
@@ -157,16 +158,7 @@ export async function decide(
     ) {
       return { pass: true, as: 'external' };
     }
-    return refuse(
-      'missing_token',
-      caller
-        ? `no Access application token, and a Backstage ${caller.kind} token (${
-            caller.kind === 'user' ? caller.userEntityRef : caller.subject
-          }) that may not come without Access`
-        : credentials.hasAuthorization
-          ? 'no Access application token, and no valid Backstage token'
-          : 'no Access application token and no Backstage token',
-    );
+    return refuse('missing_token', withoutAccessDetail(caller, credentials));
   }
 
   let verified: VerifiedAccessToken;
@@ -177,6 +169,14 @@ export async function decide(
       return refuse(error.reason, error.details.detail, error.details.subject);
     }
     return refuse('malformed_token', 'the token could not be verified');
+  }
+
+  // The browser's usual request: the Backstage token this very session was
+  // issued, still good; nothing to check twice.
+  const sessionKey = accessSessionKey(verified);
+  const known = ready.sessions.known(sessionKey);
+  if (known !== undefined && credentials.bearer === known.token) {
+    return { pass: true, as: 'access' };
   }
 
   const [bearerCaller, cookieCaller] = await Promise.all([
@@ -190,23 +190,23 @@ export async function decide(
     return { pass: true, as: own.kind };
   }
 
-  if (path.startsWith(SIGN_IN_ROUTES)) {
+  if (path.startsWith(SIGN_IN_ROUTES) || !path.startsWith('/api/')) {
     // The provider's own routes verify and sign in themselves, answering
-    // failures the way the sign-in page expects.
+    // failures the way the sign-in page expects; outside /api the app's own
+    // files need no Backstage user, so a person Access lets in but the
+    // catalog does not know still gets the page that tells them so.
     return { pass: true, as: 'access' };
   }
 
   let signIn;
   try {
-    signIn =
-      ready.sessions.known(accessSessionKey(verified)) ??
-      (await hub.signInForRequest(req, verified));
+    signIn = known ?? (await hub.signInForRequest(req, verified));
   } catch (error) {
     const reason = signInRefusalReason(error);
     if (!reason) {
       throw error;
     }
-    return refuse(reason, errorText(error), subjectOf(verified));
+    return refuse(reason, (error as Error).message, subjectOf(verified));
   }
 
   if (own) {
@@ -217,7 +217,11 @@ export async function decide(
         subjectOf(verified),
       );
     }
-    return { pass: true, as: 'access' };
+    // A same-user cookie alone (no Authorization) reaches only the routes
+    // that read it; the session's token goes beside it, replacing nothing.
+    return credentials.hasAuthorization
+      ? { pass: true, as: 'access' }
+      : { pass: true, as: 'access', authorization: `Bearer ${signIn.token}` };
   }
   return {
     pass: true,

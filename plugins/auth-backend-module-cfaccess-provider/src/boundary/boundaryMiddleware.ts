@@ -78,9 +78,9 @@ export function createBoundaryMiddleware(options: BoundaryMiddlewareOptions) {
     log.warn(
       `boundary:${reason}:${subject ?? ''}`,
       () =>
-        `Cloudflare Access boundary ${enforce ? 'refused' : 'would refuse (report mode)'} ${
-          req.method
-        } ${logValue(req.path ?? '')} (${reason})${
+        `Cloudflare Access boundary ${
+          enforce ? 'refused' : 'would refuse (report mode)'
+        } ${req.method} ${logValue(req.path ?? '')} (${reason})${
           subject ? ` for ${logValue(subject)}` : ''
         }: ${logValue(detail)}; ${rejectionHint(reason)}`,
       () => ({

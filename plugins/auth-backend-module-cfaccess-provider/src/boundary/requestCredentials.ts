@@ -27,7 +27,10 @@ function valuesOf(req: IncomingMessage, lowerName: string): string[] {
   const raw = req.rawHeaders;
   const values: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i].length === lowerName.length && raw[i].toLowerCase() === lowerName) {
+    if (
+      raw[i].length === lowerName.length &&
+      raw[i].toLowerCase() === lowerName
+    ) {
       values.push(raw[i + 1]);
     }
   }
@@ -85,7 +88,11 @@ export function readRequestCredentials(
       backstageCookie = cookies[BACKSTAGE_AUTH_COOKIE] || undefined;
     }
   }
-  if (header !== undefined && accessCookie !== undefined && header !== accessCookie) {
+  if (
+    header !== undefined &&
+    accessCookie !== undefined &&
+    header !== accessCookie
+  ) {
     return {
       ok: false,
       reason: 'conflicting_tokens',

@@ -99,7 +99,9 @@ export class SessionSignIns {
   ): SessionSignIn {
     const claims = decodeJwt(result.token);
     const issuedAt =
-      typeof claims.iat === 'number' ? claims.iat : Math.floor(this.now() / 1000);
+      typeof claims.iat === 'number'
+        ? claims.iat
+        : Math.floor(this.now() / 1000);
     const tokenExpiresAt =
       typeof claims.exp === 'number' ? claims.exp : issuedAt;
     const entry: SessionSignIn = {

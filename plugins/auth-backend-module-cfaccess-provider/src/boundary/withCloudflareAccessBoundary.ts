@@ -1,32 +1,22 @@
 import type { RootHttpRouterConfigureContext } from '@backstage/backend-defaults/rootHttpRouter';
-import {
-  DEFAULT_PROVIDER_ID,
-  providerConfigKey,
-  readCfAccessConfig,
-  readDeploymentMode,
-} from '../config';
 import { readBoundaryConfig } from './boundaryConfig';
 import { boundaryMiddlewareFor } from './boundaryMiddleware';
 import { accessHubFor } from '../service/accessHub';
 
 /**
  * Puts the Cloudflare Access boundary in front of every plugin route: the
- * `configure` option for `rootHttpRouterServiceFactory` of
- * `@backstage/backend-defaults/rootHttpRouter`.
- *
- * ```ts
- * backend.add(
- *   rootHttpRouterServiceFactory({ configure: withCloudflareAccessBoundary() }),
- * );
- * ```
+ * configure option of rootHttpRouterServiceFactory (from
+ * the rootHttpRouter entry point of Backstage's backend-defaults), as in
+ * backend.add(rootHttpRouterServiceFactory(\{ configure:
+ * withCloudflareAccessBoundary() \})).
  *
  * The boundary runs after Backstage's own middleware (security headers,
  * CORS, compression, the request log, rate limits, health checks) and right
  * before the plugin routes; it reads no body. With a `configure` of your own,
  * pass it in: the boundary goes right before the `app.use(routes)` it makes
  * (through `applyDefaults()` or directly); startup fails if it makes none.
- * Settings: `auth.providers.cfaccess.boundary` (`mode: enforce | report |
- * off`, `exemptPaths`).
+ * Settings: `auth.providers.cfaccess.boundary` (`mode` enforce, report or
+ * off; `exemptPaths`).
  *
  * @public
  */
@@ -42,11 +32,6 @@ export function withCloudflareAccessBoundary(
       (configure ?? (ctx => ctx.applyDefaults()))(context);
       return;
     }
-    // A bad provider config fails startup here rather than at the first request.
-    readCfAccessConfig(
-      context.config.getConfig(providerConfigKey(DEFAULT_PROVIDER_ID)),
-      { mode: readDeploymentMode(context.config) },
-    );
     const logger = context.logger.child({ service: 'cfaccess-boundary' });
     const middleware = boundaryMiddlewareFor({
       rootConfig: context.config,
@@ -85,8 +70,12 @@ export function withCloudflareAccessBoundary(
       }
     });
     logger.info(
-      `Cloudflare Access boundary in ${config.mode} mode in front of every plugin route${
-        config.exemptPaths.size ? `, ${config.exemptPaths.size} exempt path(s)` : ''
+      `Cloudflare Access boundary in ${
+        config.mode
+      } mode in front of every plugin route${
+        config.exemptPaths.size
+          ? `, ${config.exemptPaths.size} exempt path(s)`
+          : ''
       }`,
     );
   };

@@ -70,6 +70,7 @@ describe('cfaccess doctor, spawned', () => {
       'token',
     ]);
     expect(Object.keys(report.config).sort()).toEqual([
+      'boundary',
       'files',
       'mode',
       'problems',
@@ -77,6 +78,12 @@ describe('cfaccess doctor, spawned', () => {
       'warnings',
     ]);
     expect(report.config.files).toEqual(['app-config.yaml']);
+    expect(report.config.boundary).toEqual({
+      mode: 'enforce',
+      modeSource: 'default',
+      exemptPaths: 0,
+      externalAccessWithoutAccess: [],
+    });
     expect(report.teamDomain).toMatchObject({ ok: true });
     expect(report.token).toMatchObject({
       accepted: true,

@@ -1,6 +1,9 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { RootHttpRouterConfigureContext } from '@backstage/backend-defaults/rootHttpRouter';
+import { mockServices } from '@backstage/backend-test-utils';
+import { withCloudflareAccessBoundary } from '../boundary/withCloudflareAccessBoundary';
 import { findConfigValueOrigin } from '../config/configOrigin';
 import { DEFAULT_PROVIDER_ID } from '../config/providerId';
 import { providerSettings } from '../config/settings';
@@ -18,19 +21,26 @@ beforeEach(async () => {
 
 afterEach(() => fs.rm(dir, { recursive: true, force: true }));
 
-async function inspect(
+async function load(
   files: Record<string, string>,
   env: Record<string, string | undefined> = {},
 ) {
   for (const [name, yaml] of Object.entries(files)) {
     await fs.writeFile(path.join(dir, name), yaml);
   }
-  const stack = await loadConfigStack({
+  return loadConfigStack({
     configPaths: Object.keys(files),
     env,
     cwd: dir,
   });
-  return inspectConfig(stack, DEFAULT_PROVIDER_ID);
+}
+
+async function inspect(
+  files: Record<string, string>,
+  env: Record<string, string | undefined> = {},
+  providerId = DEFAULT_PROVIDER_ID,
+) {
+  return inspectConfig(await load(files, env), providerId);
 }
 
 const base = `app:
@@ -328,5 +338,177 @@ describe('runDoctor on a config with problems', () => {
     expect(error).toBeInstanceOf(UsageError);
     expect(error.message).toMatch(/^cannot load the config: /);
     expect(error.message).not.toContain('S3');
+  });
+});
+
+describe('the Access boundary settings', () => {
+  const valid = `auth:
+  providers:
+    cfaccess:
+      teamName: myteam
+      audience: aud
+      signIn:
+        resolvers:
+          - resolver: emailMatchingUserEntityProfileEmail
+`;
+  const withBoundary = (lines: string) =>
+    `auth:\n  providers:\n    cfaccess:\n      boundary:\n${lines
+      .split('\n')
+      .map(line => `        ${line}`)
+      .join('\n')}\n`;
+
+  /**
+   * What withCloudflareAccessBoundary() does with this config at startup:
+   * the error it stops with, or the warnings it logs.
+   */
+  async function startup(files: Record<string, string>) {
+    const stack = await load(files);
+    const logger = mockServices.logger.mock();
+    const context = {
+      config: stack.config,
+      logger,
+      applyDefaults: jest.fn(),
+    } as unknown as RootHttpRouterConfigureContext;
+    try {
+      withCloudflareAccessBoundary()(context);
+    } catch (error) {
+      return { error: (error as Error).message, warnings: [] };
+    }
+    return {
+      error: undefined,
+      warnings: logger.warn.mock.calls.map(([message]) => message),
+    };
+  }
+
+  it('reads the defaults when nothing is set: enforce, nothing exempt', async () => {
+    const result = await inspect({ 'app-config.yaml': valid });
+    expect(result.problems).toEqual([]);
+    expect(result.warnings).toEqual([]);
+    expect(result.boundary).toEqual({
+      mode: 'enforce',
+      modeSource: 'default',
+      exemptPaths: 0,
+      externalAccessWithoutAccess: [],
+    });
+  });
+
+  it('reads each setting from the file that sets it', async () => {
+    const result = await inspect({
+      'app-config.yaml': valid,
+      'app-config.production.yaml': withBoundary(
+        'mode: report\nexemptPaths: [/api/events/http/*, /api/webhook]',
+      ),
+    });
+    expect(result.problems).toEqual([]);
+    expect(result.boundary).toEqual({
+      mode: 'report',
+      modeSource: 'app-config.production.yaml',
+      exemptPaths: 2,
+      externalAccessWithoutAccess: [],
+    });
+    expect(
+      result.settings.find(
+        s => s.key === 'auth.providers.cfaccess.boundary.exemptPaths',
+      ),
+    ).toEqual({
+      key: 'auth.providers.cfaccess.boundary.exemptPaths',
+      value: ['/api/events/http/*', '/api/webhook'],
+      source: 'app-config.production.yaml',
+    });
+  });
+
+  it.each([
+    ['mode: block', /^auth\.providers\.cfaccess\.boundary\.mode /],
+    [
+      'exemptPaths: [/api/ok, api/events/*]',
+      /^auth\.providers\.cfaccess\.boundary\.exemptPaths\[1\] must start with \/, got "api\/events\/\*"$/,
+    ],
+    [
+      'exemptPaths: [/api/events/%2e%2e/*]',
+      /^auth\.providers\.cfaccess\.boundary\.exemptPaths\[0\] must be a plain path/,
+    ],
+    [
+      'exemptPaths: /api/events/*',
+      /^auth\.providers\.cfaccess\.boundary\.exemptPaths /,
+    ],
+    [
+      'dangerouslyAllowExternalAccessWithoutAccess: [" "]',
+      /^auth\.providers\.cfaccess\.boundary\.dangerouslyAllowExternalAccessWithoutAccess\[0\] /,
+    ],
+    [
+      'exempt: [/api/events/*]',
+      /^auth\.providers\.cfaccess\.boundary\.exempt is not a boundary setting/,
+    ],
+  ])(
+    'reports %s as a problem naming the key, in the words startup stops with',
+    async (lines, message) => {
+      const files = {
+        'app-config.yaml': valid,
+        'app-config.production.yaml': withBoundary(lines),
+      };
+      const result = await inspect(files);
+      expect(result.problems).toEqual([expect.stringMatching(message)]);
+      // Not "ignored": a backend with the boundary does not start.
+      expect(result.warnings).toEqual([]);
+      expect(result.boundary).toBeUndefined();
+      expect(result.config).toBeUndefined();
+      expect((await startup(files)).error).toBe(result.problems[0]);
+    },
+  );
+
+  it('warns as startup does when the boundary is off', async () => {
+    const files = {
+      'app-config.yaml': valid,
+      'app-config.production.yaml': withBoundary('mode: off'),
+    };
+    const result = await inspect(files);
+    expect(result.problems).toEqual([]);
+    expect(result.boundary?.mode).toBe('off');
+    expect(result.warnings).toEqual((await startup(files)).warnings);
+    expect(result.warnings).toEqual([
+      expect.stringMatching(/^Cloudflare Access boundary is off /),
+    ]);
+  });
+
+  it('warns about external access callers let in without Access', async () => {
+    const result = await inspect({
+      'app-config.yaml': valid,
+      'app-config.production.yaml': withBoundary(
+        'dangerouslyAllowExternalAccessWithoutAccess: [ci-bot]',
+      ),
+    });
+    expect(result.problems).toEqual([]);
+    expect(result.boundary?.externalAccessWithoutAccess).toEqual(['ci-bot']);
+    expect(result.warnings).toEqual([
+      'auth.providers.cfaccess.boundary.dangerouslyAllowExternalAccessWithoutAccess lets the backend.auth.externalAccess subject "ci-bot" call without Cloudflare Access: its token works from anywhere that reaches the backend',
+    ]);
+  });
+
+  it("is read under the module's own id only", async () => {
+    const result = await inspect(
+      {
+        'app-config.yaml': `auth:
+  providers:
+    other:
+      teamName: myteam
+      audience: aud
+      boundary:
+        mode: report
+      signIn:
+        resolvers:
+          - resolver: emailMatchingUserEntityProfileEmail
+`,
+      },
+      {},
+      'other',
+    );
+    expect(result.problems).toEqual([]);
+    expect(result.boundary).toBeUndefined();
+    expect(result.settings.map(s => s.key)).not.toContainEqual(
+      expect.stringMatching(/\.boundary\./),
+    );
+    expect(result.warnings).toEqual([
+      'auth.providers.other.boundary is not a setting of the Cloudflare Access provider and is ignored (set in app-config.yaml)',
+    ]);
   });
 });

@@ -3,14 +3,20 @@
  * with its effective value and the source it came from, then every problem
  * the backend's startup check would stop on, in the module's own words
  * (inspectCloudflareAccessConfig runs the module's config reader), plus the
- * sign-in resolver list read the way the module reads it.
+ * sign-in resolver list read the way the module reads it, and the Access
+ * boundary's settings read by the boundary's own reader.
  */
 import type { Config } from '@backstage/config';
 import type { JsonValue } from '@backstage/types';
+import {
+  boundaryConfigKey,
+  BoundaryMode,
+  readBoundaryConfig,
+} from '../boundary/boundaryConfig';
 import { inspectCloudflareAccessConfig } from '../config/checkConfig';
 import { findConfigValueOrigin } from '../config/configOrigin';
 import { valueAtKey } from '../config/configSources';
-import { providerConfigKey } from '../config/providerId';
+import { DEFAULT_PROVIDER_ID, providerConfigKey } from '../config/providerId';
 import type {
   CfAccessConfig,
   CfAccessDeploymentMode,
@@ -24,13 +30,26 @@ import {
 import type { ConfigStack } from './loadConfigStack';
 
 /** The module's settings, in the order they are listed, each with its default when it has one. */
-const SETTINGS: Array<{ key: string; default?: JsonValue }> = Object.entries(
-  providerSettings,
-).map(([key, setting]) => ({
-  key,
-  default: 'default' in setting ? setting.default : undefined,
-}));
-const KNOWN_KEYS = new Set(SETTINGS.map(s => s.key));
+const ALL_SETTINGS: Array<{ key: string; default?: JsonValue }> =
+  Object.entries(providerSettings).map(([key, setting]) => ({
+    key,
+    default: 'default' in setting ? setting.default : undefined,
+  }));
+
+/** The settings under `boundary`: the boundary reads them under the module's own id only. */
+export const BOUNDARY_SETTINGS_PREFIX = 'boundary.';
+
+/**
+ * The settings the backend reads under `auth.providers.<providerId>`: all
+ * of them for the module's own id; for another id (a custom module's), all
+ * but the boundary's, which the boundary reads from
+ * `auth.providers.cfaccess.boundary` whatever id the provider has.
+ */
+function settingsFor(providerId: string) {
+  return providerId === DEFAULT_PROVIDER_ID
+    ? ALL_SETTINGS
+    : ALL_SETTINGS.filter(s => !s.key.startsWith(BOUNDARY_SETTINGS_PREFIX));
+}
 
 export type SettingRow = {
   /** The full key, e.g. `auth.providers.cfaccess.audience`. */
@@ -44,8 +63,25 @@ export type SettingRow = {
   source: string;
 };
 
+/** The Access boundary's settings, as the boundary reads them. */
+export type BoundaryInspection = {
+  /** What the boundary does with a request that fails it. */
+  mode: BoundaryMode;
+  /** Where the mode comes from: a source, or `default`. */
+  modeSource: string;
+  /** How many `exemptPaths` entries there are. */
+  exemptPaths: number;
+  /** The `backend.auth.externalAccess` subjects allowed without an Access token. */
+  externalAccessWithoutAccess: string[];
+};
+
 export type ConfigInspection = {
   settings: SettingRow[];
+  /**
+   * The Access boundary's settings when they are valid (for the module's own
+   * provider id only); a bad one is among the problems instead.
+   */
+  boundary?: BoundaryInspection;
   /** Development or production rules, and why. */
   mode: CfAccessDeploymentMode & { nodeEnv?: string };
   /** The startup errors, each in the module's words. */
@@ -108,18 +144,68 @@ function display(key: string, value: JsonValue): JsonValue {
 }
 
 /** Keys under the provider that it does not read: usually a typo (`audiences`). */
-function unknownKeys(value: unknown, prefix = ''): string[] {
+function unknownKeys(
+  value: unknown,
+  knownKeys: ReadonlySet<string>,
+  prefix = '',
+): string[] {
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
     return [];
   }
   return Object.entries(value).flatMap(([name, child]) => {
     const key = prefix ? `${prefix}.${name}` : name;
-    if (KNOWN_KEYS.has(key)) {
+    if (knownKeys.has(key)) {
       return [];
     }
-    const nested = [...KNOWN_KEYS].some(k => k.startsWith(`${key}.`));
-    return nested ? unknownKeys(child, key) : [key];
+    const nested = [...knownKeys].some(k => k.startsWith(`${key}.`));
+    return nested ? unknownKeys(child, knownKeys, key) : [key];
   });
+}
+
+/**
+ * The boundary's settings read with the boundary's own reader, as
+ * `withCloudflareAccessBoundary()` reads them at startup (a bad value stops
+ * the backend there, naming the key), and the warnings that go with them.
+ */
+function inspectBoundary(
+  stack: ConfigStack,
+  modeSource: string,
+  problems: string[],
+  warnings: string[],
+): BoundaryInspection | undefined {
+  let boundary;
+  try {
+    boundary = readBoundaryConfig(stack.config);
+  } catch (error) {
+    problems.push((error as Error).message);
+    return undefined;
+  }
+  const externalAccessWithoutAccess = [...boundary.externalAccessWithoutAccess];
+  if (boundary.mode === 'off') {
+    // What startup logs for it.
+    warnings.push(
+      `Cloudflare Access boundary is off (${boundaryConfigKey}.mode): requests reach the plugins without an Access check`,
+    );
+  }
+  if (externalAccessWithoutAccess.length > 0) {
+    warnings.push(
+      `${boundaryConfigKey}.dangerouslyAllowExternalAccessWithoutAccess lets the backend.auth.externalAccess ${
+        externalAccessWithoutAccess.length === 1 ? 'subject' : 'subjects'
+      } ${externalAccessWithoutAccess
+        .map(subject => JSON.stringify(subject))
+        .join(', ')} call without Cloudflare Access: ${
+        externalAccessWithoutAccess.length === 1
+          ? 'its token works'
+          : 'their tokens work'
+      } from anywhere that reaches the backend`,
+    );
+  }
+  return {
+    mode: boundary.mode,
+    modeSource,
+    exemptPaths: boundary.exemptPaths.size,
+    externalAccessWithoutAccess,
+  };
 }
 
 export async function inspectConfig(
@@ -135,13 +221,14 @@ export async function inspectConfig(
     rootDir: stack.cwd,
   });
   const raw = stack.config.getOptional(prefix);
+  const settings = settingsFor(providerId);
   const rows: SettingRow[] = [
     {
       key: 'auth.environment',
       value: stack.config.getOptional('auth.environment'),
       source: originOf(stack, 'auth.environment') ?? 'not set',
     },
-    ...SETTINGS.map(({ key, default: fallback }) => {
+    ...settings.map(({ key, default: fallback }) => {
       const value = valueAtKey(raw, key) as JsonValue | undefined;
       if (value !== undefined) {
         return {
@@ -186,7 +273,11 @@ export async function inspectConfig(
 
   const problems = report.problems.map(p => p.message);
   const warnings = [...report.warnings, ...fellThrough];
-  for (const key of unknownKeys(raw)) {
+  const ownId = providerId === DEFAULT_PROVIDER_ID;
+  for (const key of unknownKeys(raw, new Set(settings.map(s => s.key)))) {
+    if (ownId && key.startsWith(BOUNDARY_SETTINGS_PREFIX)) {
+      continue; // not ignored: the boundary's reader refuses it, a problem below
+    }
     warnings.push(
       `${prefix}.${key} is not a setting of the Cloudflare Access provider and is ignored (set in ${
         originOf(stack, `${prefix}.${key}`) ?? 'unknown'
@@ -210,8 +301,19 @@ export async function inspectConfig(
     }
   }
 
+  const boundary = ownId
+    ? inspectBoundary(
+        stack,
+        rows.find(row => row.key === `${boundaryConfigKey}.mode`)?.source ??
+          'default',
+        problems,
+        warnings,
+      )
+    : undefined;
+
   return {
     settings: rows,
+    ...(boundary && { boundary }),
     mode: { ...report.mode, nodeEnv: stack.env.NODE_ENV },
     problems,
     warnings,

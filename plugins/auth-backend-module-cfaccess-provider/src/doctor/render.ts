@@ -10,10 +10,36 @@ import { escapeAfterJson, escapeForTerminal } from '../lib/logValue';
 import type { TeamDomainCheck } from './checkTeamDomain';
 import type { TokenDiagnosis } from './diagnoseToken';
 import { exitCodes } from './exitCodes';
+import { BoundaryInspection, BOUNDARY_SETTINGS_PREFIX } from './inspectConfig';
 import { DoctorReport, isSkipped } from './runDoctor';
 
 const value = (v: JsonValue | undefined) =>
   v === undefined ? '' : JSON.stringify(v);
+
+const count = (n: number, one: string, many: string) =>
+  n === 0 ? `no ${many}` : `${n} ${n === 1 ? one : many}`;
+
+/** The boundary in one line: its mode and where it comes from, what it lets through without Access. */
+function boundaryLine(boundary: BoundaryInspection): string {
+  const from =
+    boundary.modeSource === 'default'
+      ? 'default'
+      : `from ${boundary.modeSource}`;
+  const without = boundary.externalAccessWithoutAccess.length;
+  return `  Access boundary: ${boundary.mode} (${from}), ${count(
+    boundary.exemptPaths,
+    'exempt path',
+    'exempt paths',
+  )}${
+    without > 0
+      ? `, ${count(
+          without,
+          'external access subject',
+          'external access subjects',
+        )} without Access`
+      : ''
+  }; applies when the backend uses withCloudflareAccessBoundary()`;
+}
 
 function configLines(report: DoctorReport): string[] {
   const { config } = report;
@@ -23,8 +49,15 @@ function configLines(report: DoctorReport): string[] {
       config.mode.reason
     }${config.mode.nodeEnv ? `; NODE_ENV ${config.mode.nodeEnv}` : ''})`,
   ];
-  // Defaults in one line; --json lists every setting.
-  const shownSettings = config.settings.filter(s => s.source !== 'default');
+  // Defaults in one line, with the boundary's lists when they are not set
+  // (the boundary line says what they amount to); --json lists every setting.
+  const isBoundaryKey = (key: string) =>
+    key.includes(`.${BOUNDARY_SETTINGS_PREFIX}`);
+  const shownSettings = config.settings.filter(
+    s =>
+      s.source !== 'default' &&
+      !(s.source === 'not set' && isBoundaryKey(s.key)),
+  );
   const defaults = config.settings.length - shownSettings.length;
   const width = Math.max(...shownSettings.map(s => s.key.length));
   for (const setting of shownSettings) {
@@ -44,6 +77,9 @@ function configLines(report: DoctorReport): string[] {
     lines.push(
       `  (${defaults} more settings at their defaults; --json lists them)`,
     );
+  }
+  if (config.boundary) {
+    lines.push(boundaryLine(config.boundary));
   }
   for (const problem of config.problems) {
     lines.push(`  problem: ${problem}`);

@@ -82,6 +82,86 @@ describe('--provider-id', () => {
   });
 });
 
+describe('the Access boundary in the output', () => {
+  const cfaccess = (boundary = '') => `auth:
+  providers:
+    cfaccess:
+      teamName: myteam
+      audience: aud
+${boundary}      signIn:
+        resolvers:
+          - resolver: emailMatchingUserEntityProfileEmail
+`;
+
+  it('shows the mode and the exempt paths in one line, not the lists that are not set', async () => {
+    await write('app-config.yaml', cfaccess());
+    const { code, stdout } = await run(['doctor', '--offline']);
+    expect(code).toBe(exitCodes.ok);
+    expect(stdout).toContain(
+      '  Access boundary: enforce (default), no exempt paths; applies when the backend uses withCloudflareAccessBoundary()\n',
+    );
+    expect(stdout).not.toContain('boundary.exemptPaths');
+    expect(stdout).not.toContain(
+      'boundary.dangerouslyAllowExternalAccessWithoutAccess',
+    );
+  });
+
+  it('names the file that sets the mode, and counts what passes without Access', async () => {
+    await write('app-config.yaml', cfaccess());
+    await write(
+      'app-config.production.yaml',
+      `auth:
+  providers:
+    cfaccess:
+      boundary:
+        mode: report
+        exemptPaths: [/api/events/http/*, /api/webhook]
+        dangerouslyAllowExternalAccessWithoutAccess: [ci-bot]
+`,
+    );
+    const args = [
+      'doctor',
+      '--offline',
+      '-c',
+      'app-config.yaml',
+      '-c',
+      'app-config.production.yaml',
+    ];
+    const { code, stdout } = await run(args);
+    expect(code).toBe(exitCodes.ok);
+    expect(stdout).toContain(
+      '  Access boundary: report (from app-config.production.yaml), 2 exempt paths, 1 external access subject without Access; applies when',
+    );
+    expect(stdout).toMatch(
+      /auth\.providers\.cfaccess\.boundary\.exemptPaths +\["\/api\/events\/http\/\*","\/api\/webhook"\] +from app-config\.production\.yaml/,
+    );
+    expect(stdout).toContain(
+      '  warning: auth.providers.cfaccess.boundary.dangerouslyAllowExternalAccessWithoutAccess lets the backend.auth.externalAccess subject "ci-bot" call',
+    );
+    const json = JSON.parse((await run([...args, '--json'])).stdout);
+    expect(json.config.boundary).toEqual({
+      mode: 'report',
+      modeSource: 'app-config.production.yaml',
+      exemptPaths: 2,
+      externalAccessWithoutAccess: ['ci-bot'],
+    });
+  });
+
+  it('reports a bad value as a problem naming the key, and exits 1', async () => {
+    await write(
+      'app-config.yaml',
+      cfaccess('      boundary:\n        exemptPaths: [api/events/*]\n'),
+    );
+    const { code, stdout } = await run(['doctor', '--offline']);
+    expect(code).toBe(exitCodes.problems);
+    expect(stdout).toContain(
+      '  problem: auth.providers.cfaccess.boundary.exemptPaths[0] must start with /, got "api/events/*"\n',
+    );
+    expect(stdout).not.toContain('Access boundary:');
+    expect(stdout).not.toContain('ok: the backend starts');
+  });
+});
+
 describe('the help', () => {
   it('prefers --token-file or standard input to a token on the command line', async () => {
     const { code, stdout } = await run(['doctor', '--help']);

@@ -253,7 +253,11 @@ describe('GET /api/auth/cfaccess/refresh rejections', () => {
   it('covers every reason code', () => {
     // conflicting_tokens is the Access boundary's: /refresh reads the header first.
     expect(
-      [...cases.map(c => c.reason), 'keys_unavailable', 'conflicting_tokens'].sort(),
+      [
+        ...cases.map(c => c.reason),
+        'keys_unavailable',
+        'conflicting_tokens',
+      ].sort(),
     ).toEqual([...tokenRejectionReasons].sort());
   });
 });

@@ -14,9 +14,13 @@ export function exceedsJsonDepth(
   value: unknown,
   maxDepth: number = MAX_JSON_DEPTH,
 ): boolean {
-  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 1 }];
-  while (stack.length > 0) {
-    const { value: current, depth } = stack.pop()!;
+  // The containers still to look into and their depths, side by side: no
+  // object per container.
+  const pending: unknown[] = [value];
+  const depths: number[] = [1];
+  while (pending.length > 0) {
+    const current = pending.pop();
+    const depth = depths.pop()!;
     if (current === null || typeof current !== 'object') {
       continue;
     }
@@ -25,7 +29,8 @@ export function exceedsJsonDepth(
     }
     for (const child of Object.values(current)) {
       if (child !== null && typeof child === 'object') {
-        stack.push({ value: child, depth: depth + 1 });
+        pending.push(child);
+        depths.push(depth + 1);
       }
     }
   }

@@ -55,25 +55,29 @@ export function createCfAccessMetrics(
   );
 
   // One frozen attribute set per outcome, made on first use: a measurement
-  // allocates nothing (the keys are closed sets: reasons, token types, results).
-  const outcomes = attributeSets((key: string) => {
-    const [outcome, detail] = key.split(':');
-    return outcome === 'success'
-      ? { outcome, token_type: detail }
-      : { outcome, reason: detail };
-  });
-  const outcomeOnly = attributeSets((outcome: string) => ({ outcome }));
+  // allocates nothing (the keys are closed sets: reasons, token types,
+  // results), and looks its set up by a string it was given, not one it built.
+  const successes = attributeSets((token_type: string) => ({
+    outcome: 'success',
+    token_type,
+  }));
+  const rejections = attributeSets((reason: string) => ({
+    outcome: 'rejected',
+    reason,
+  }));
+  const succeeded = Object.freeze({ outcome: 'success' });
+  const rejected = Object.freeze({ outcome: 'rejected' });
   const results = attributeSets((result: string) => ({ result }));
 
   return {
     authentication(outcome, durationSeconds) {
-      const attributes = outcomes(
-        outcome.ok
-          ? `success:${outcome.tokenType}`
-          : `rejected:${outcome.reason}`,
-      );
-      authentications.add(1, attributes);
-      duration.record(durationSeconds, outcomeOnly(attributes.outcome));
+      if (outcome.ok) {
+        authentications.add(1, successes(outcome.tokenType));
+        duration.record(durationSeconds, succeeded);
+      } else {
+        authentications.add(1, rejections(outcome.reason));
+        duration.record(durationSeconds, rejected);
+      }
     },
     jwksFetch(result) {
       jwksFetches.add(1, results(result));

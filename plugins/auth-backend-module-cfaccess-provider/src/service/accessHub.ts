@@ -19,7 +19,10 @@ import {
   createAuthenticator,
 } from '../authenticator';
 import { DEFAULT_PROVIDER_ID, providerConfigKey } from '../config';
-import { BackstageTokens } from '../boundary/backstageTokens';
+import {
+  BackstageTokens,
+  staticExternalAccessSubjects,
+} from '../boundary/backstageTokens';
 import { PluginTokenVerifier } from '../boundary/pluginTokens';
 import {
   accessSessionKey,
@@ -59,6 +62,8 @@ type Provider = {
   logger: LoggerService;
 };
 
+type ReadyProvider = Provider & { resolverContext: AuthResolverContext };
+
 /**
  * The one Cloudflare Access verifier of a backend: key cache, verified-token
  * cache, identity cache and the sign-in of each Access session, shared by the
@@ -68,7 +73,7 @@ type Provider = {
  */
 export class AccessHub {
   private provider?: Provider;
-  private resolverContext?: AuthResolverContext;
+  private readyProvider?: ReadyProvider;
   private readonly waiters: Array<() => void> = [];
   private started = false;
 
@@ -104,6 +109,7 @@ export class AccessHub {
         auth: registration.auth,
         pluginTokens: new PluginTokenVerifier(id => discovery.getBaseUrl(id)),
         maxEntries,
+        staticExternalSubjects: staticExternalAccessSubjects(this.rootConfig),
       }),
       sessions: new SessionSignIns(maxEntries),
       logger: registration.logger,
@@ -112,15 +118,15 @@ export class AccessHub {
 
   /** The auth backend created the provider: sign-ins can be issued from now on. */
   providerCreated(resolverContext: AuthResolverContext): void {
-    this.resolverContext = resolverContext;
+    if (this.provider) {
+      this.readyProvider = { ...this.provider, resolverContext };
+    }
     this.waiters.splice(0).forEach(wake => wake());
   }
 
   /** The provider and its resolver context, once both are there. */
-  get ready(): (Provider & { resolverContext: AuthResolverContext }) | undefined {
-    return this.provider && this.resolverContext
-      ? { ...this.provider, resolverContext: this.resolverContext }
-      : undefined;
+  get ready(): ReadyProvider | undefined {
+    return this.readyProvider;
   }
 
   /**
@@ -204,10 +210,7 @@ export class AccessHub {
           result,
           ready.resolverContext,
         );
-        return ready.signInResolver(
-          { profile, result },
-          ready.resolverContext,
-        );
+        return ready.signInResolver({ profile, result }, ready.resolverContext);
       },
     );
   }

@@ -18,7 +18,7 @@ export function subjectOf(payload: JWTPayload | undefined): string | undefined {
 /** The verified payload in the shape resolvers get: absent strings are `''`, absent times 0. */
 export function toClaims(payload: JWTPayload): CloudflareAccessClaims {
   const aud = payload.aud;
-  return {
+  const claims: CloudflareAccessClaims = {
     aud: Array.isArray(aud) ? aud : [aud ?? ''].filter(Boolean),
     email: nonEmptyString(payload.email) ?? '',
     exp: payload.exp ?? 0,
@@ -29,13 +29,14 @@ export function toClaims(payload: JWTPayload): CloudflareAccessClaims {
     identity_nonce: nonEmptyString(payload.identity_nonce) ?? '',
     sub: nonEmptyString(payload.sub) ?? '',
     country: nonEmptyString(payload.country) ?? '',
-    ...(nonEmptyString(payload.common_name) && {
-      common_name: payload.common_name as string,
-    }),
-    ...(payload.custom &&
-    typeof payload.custom === 'object' &&
-    !Array.isArray(payload.custom)
-      ? { custom: payload.custom as JsonObject }
-      : {}),
   };
+  const commonName = nonEmptyString(payload.common_name);
+  if (commonName) {
+    claims.common_name = commonName;
+  }
+  const custom = payload.custom;
+  if (custom && typeof custom === 'object' && !Array.isArray(custom)) {
+    claims.custom = custom as JsonObject;
+  }
+  return claims;
 }

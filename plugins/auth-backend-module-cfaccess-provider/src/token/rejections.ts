@@ -29,6 +29,14 @@ export function mapJoseError(
   error: unknown,
   config: { issuer: string },
 ): Error {
+  // A forged signature first: the rejection an attacker can ask for at will.
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) {
+    return reject(
+      'bad_signature',
+      'the signature does not match the signing key named by its kid',
+      { cause: error },
+    );
+  }
   // Thrown by resolveKey (no kid, unknown kid, keys unavailable): already ours.
   if (isCloudflareAccessRejection(error)) {
     return error;
@@ -75,13 +83,6 @@ export function mapJoseError(
           { subject, cause: error },
         );
     }
-  }
-  if (error instanceof joseErrors.JWSSignatureVerificationFailed) {
-    return reject(
-      'bad_signature',
-      'the signature does not match the signing key named by its kid',
-      { cause: error },
-    );
   }
   if (
     error instanceof joseErrors.JOSEAlgNotAllowed ||

@@ -107,6 +107,30 @@ describe('TokenVerifier', () => {
     });
   });
 
+  it('returns verified tokens frozen all the way down', async () => {
+    const unfrozen = (value: unknown): number => {
+      if (!value || typeof value !== 'object') {
+        return 0;
+      }
+      return (
+        (Object.isFrozen(value) ? 0 : 1) +
+        Object.values(value).reduce<number>((n, v) => n + unfrozen(v), 0)
+      );
+    };
+    const custom = { groups: [{ name: 'sre', tags: ['a'] }], nested: { x: 1 } };
+    const verifier = createVerifier();
+    const user = await verifier.verify(
+      await mintToken(keyA, userClaims(clock, { custom })),
+    );
+    const service = await verifier.verify(
+      await mintToken(keyA, serviceClaims(clock, { custom })),
+    );
+    expect(user.claims.custom).toEqual(custom);
+    expect(service.tokenType).toBe('service');
+    expect(unfrozen(user)).toBe(0);
+    expect(unfrozen(service)).toBe(0);
+  });
+
   it.each([
     ['missing', undefined, 'missing_token'],
     ['empty', '', 'missing_token'],

@@ -66,63 +66,86 @@ const APPLICATION_TOKEN_TYPE = 'app';
  */
 export class TokenVerifier {
   private readonly now: () => number;
-  private readonly joseOptions: Omit<JWTVerifyOptions, 'currentDate'>;
+  private readonly joseOptions: JWTVerifyOptions;
 
   constructor(private readonly options: TokenVerifierOptions) {
-    this.now = options.now ?? Date.now;
+    const now = options.now ?? Date.now;
+    this.now = now;
     const { config } = options;
+    // One object for every verification: jose reads the time through the
+    // getter, and only once the signature is good.
     this.joseOptions = {
       algorithms: ['RS256'],
       issuer: config.issuer,
       audience: config.audiences,
       clockTolerance: config.clockToleranceSeconds,
       requiredClaims: ['exp'],
+      get currentDate() {
+        return new Date(now());
+      },
     };
   }
 
-  async verify(token: string | undefined): Promise<VerifiedAccessToken> {
+  /**
+   * Not async, and neither is verifyFresh, and a rejection is returned, not
+   * thrown: each async function a rejection passes through, and each throw
+   * (which unwinds the stack to find its handler), costs a forged token time.
+   */
+  verify(token: string | undefined): Promise<VerifiedAccessToken> {
+    const refused = this.refuseForm(token);
+    if (refused) {
+      return Promise.reject(refused);
+    }
+    const canonical = token as string;
+    let cached: ReturnType<TokenVerifier['fromCache']>;
+    try {
+      cached = this.fromCache(canonical);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (cached === undefined) {
+      return this.verifyFresh(canonical);
+    }
+    if (cached instanceof Promise) {
+      return cached.then(hit => hit ?? this.verifyFresh(canonical));
+    }
+    return Promise.resolve(cached);
+  }
+
+  /**
+   * The rejection for a token that is missing, too large or not in canonical
+   * form; undefined for one that may be looked up.
+   */
+  private refuseForm(token: string | undefined): Error | undefined {
     const { config } = this.options;
     if (token === undefined || token.trim() === '') {
-      throw reject('missing_token', 'no Access application token was sent');
+      return reject('missing_token', 'no Access application token was sent');
     }
     // Size first: never parse attacker-sized input. A UTF-16 code unit is at
     // most 3 UTF-8 bytes, so a token this short needs no counting.
     if (token.length * 3 > config.maxTokenBytes) {
       const size = Buffer.byteLength(token, 'utf8');
       if (size > config.maxTokenBytes) {
-        throw reject(
+        return reject(
           'token_too_large',
           `the token is ${size} bytes, more than the ${config.maxTokenBytes} allowed`,
         );
       }
     }
     if (!isCanonicalCompactJws(token)) {
-      throw reject(
+      return reject(
         'malformed_token',
         'the token is not a compact JWS of three canonical base64url segments (no padding, whitespace or line breaks)',
       );
     }
-
-    const cached = this.fromCache(token);
-    if (cached !== undefined) {
-      const hit = cached instanceof Promise ? await cached : cached;
-      if (hit) {
-        return hit;
-      }
-    }
-    return this.verifyFresh(token);
+    return undefined;
   }
 
   /**
    * A verification from scratch: the key for the token's kid, the signature
-   * and claim checks, then the verified-token cache. A method of its own,
-   * whose promise verify returns rather than awaits: the stack trace every
-   * jose error captures (through each awaiting function) is a frame shorter,
-   * which the instruction-count benchmark (`yarn bench:instructions`) shows
-   * on a forged token.
+   * and claim checks, then the verified-token cache.
    */
-  private async verifyFresh(token: string): Promise<VerifiedAccessToken> {
-    const { config } = this.options;
+  private verifyFresh(token: string): Promise<VerifiedAccessToken> {
     // Filled in by resolveKey when jose asks for the key.
     let found: { kid: string; keys: KeysForKid } | undefined;
     const resolveKey = (header: JWTHeaderParameters) => {
@@ -148,46 +171,67 @@ export class TokenVerifier {
       });
     };
 
-    let payload: JWTPayload;
-    try {
-      ({ payload } = await this.verifySignatureAndClaims(token, resolveKey));
-    } catch (error) {
-      if (
-        !found ||
-        found.keys.length === 1 ||
-        !(error instanceof joseErrors.JWSSignatureVerificationFailed)
-      ) {
-        throw mapJoseError(error, config);
-      }
-      payload = await this.verifyWithOtherKeys(token, found.keys);
-    }
+    // Settled through succeed and fail rather than by what a then callback
+    // returns or throws: a rejection is then neither a throw (which unwinds
+    // the stack) nor a rejected promise of its own.
+    return new Promise<VerifiedAccessToken>((succeed, fail) => {
+      this.verifySignatureAndClaims(token, resolveKey).then(
+        ({ payload }) => {
+          try {
+            succeed(this.accept(token, payload, found!));
+          } catch (error) {
+            fail(error);
+          }
+        },
+        error => {
+          try {
+            if (
+              !found ||
+              found.keys.length === 1 ||
+              !(error instanceof joseErrors.JWSSignatureVerificationFailed)
+            ) {
+              fail(mapJoseError(error, this.options.config));
+              return;
+            }
+            const { kid, keys } = found;
+            succeed(
+              this.verifyWithOtherKeys(token, keys).then(payload =>
+                this.accept(token, payload, { kid, keys }),
+              ),
+            );
+          } catch (unexpected) {
+            fail(unexpected);
+          }
+        },
+      );
+    });
+  }
 
+  /** A verified payload: classified, frozen and remembered. */
+  private accept(
+    token: string,
+    payload: JWTPayload,
+    found: { kid: string; keys: KeysForKid },
+  ): VerifiedAccessToken {
     // Frozen before it is cached, so no caller can change what a hit returns.
-    const verified = deepFreeze(this.classify(payload));
+    const verified = freezeVerified(this.classify(payload));
     // Only successes are remembered; the verification time is taken afresh.
     this.options.verifiedTokens?.set(
       token,
-      { verified, kid: found!.kid, keys: found!.keys },
+      { verified, kid: found.kid, keys: found.keys },
       this.now(),
     );
     return verified;
   }
 
-  /**
-   * jose's RSA signature and claim checks (issuer, audience, time claims);
-   * the step the cache saves. Not async on purpose: a rejection passes
-   * through one promise less.
-   */
+  /** jose's RSA signature and claim checks (issuer, audience, time claims); the step the cache saves. */
   private verifySignatureAndClaims(
     token: string,
     key:
       | CryptoKey
       | ((header: JWTHeaderParameters) => CryptoKey | Promise<CryptoKey>),
   ): Promise<JWTVerifyResult> {
-    return jwtVerify(token, key, {
-      ...this.joseOptions,
-      currentDate: new Date(this.now()),
-    });
+    return jwtVerify(token, key, this.joseOptions);
   }
 
   /** Several keys under one kid: the first failed, try the others in turn. */
@@ -297,4 +341,20 @@ export class TokenVerifier {
       'the token has neither a sub (user) nor a common_name (service token)',
     );
   }
+}
+
+/**
+ * deepFreeze of a classified token, walking only what came from the token
+ * (aud, custom) or the config (a service token's subject): the rest are the
+ * objects classify and toClaims just built, holding strings and numbers.
+ */
+function freezeVerified(verified: VerifiedAccessToken): VerifiedAccessToken {
+  const { claims } = verified;
+  deepFreeze(claims.aud);
+  deepFreeze(claims.custom);
+  Object.freeze(claims);
+  if (verified.tokenType === 'service') {
+    deepFreeze(verified.subject);
+  }
+  return Object.freeze(verified);
 }

@@ -2,8 +2,9 @@
  * The doctor page's transcript (docs/doctor.md, "Troubleshooting with
  * doctor"): the real command, spawned against the emulator on a fixed port,
  * with a development config and a production override that has two classic
- * mistakes. `yarn doctor:transcript` writes it into the page; a test checks
- * the page still matches (after masking what changes per run: kids, times).
+ * mistakes (and runs the Access boundary in report mode). `yarn
+ * doctor:transcript` writes it into the page; a test checks the page still
+ * matches (after masking what changes per run: kids, times).
  */
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -35,6 +36,8 @@ const files = (port: number): Record<string, string> => ({
   providers:
     cfaccess:
       audience: \${CF_ACCESS_AUD}
+      boundary:
+        mode: report
 `,
 });
 
@@ -119,7 +122,8 @@ export async function generateTranscript(port: number): Promise<string> {
     ];
     const parts = [
       'With the Access emulator as the team domain (`app-config.yaml`) and a production override that forgot the',
-      'team domain and whose `${CF_ACCESS_AUD}` is not set in this shell (`app-config.production.yaml`):',
+      'team domain and whose `${CF_ACCESS_AUD}` is not set in this shell, and that runs the Access boundary in',
+      '`report` mode (`app-config.production.yaml`):',
       '',
       ...Object.entries(configs).flatMap(([name, yaml]) => [
         '```yaml',
