@@ -51,7 +51,12 @@ const USER_INFO_PATH = '/api/auth/v1/userinfo';
 /** The cfaccess provider's own routes (`/refresh`). */
 const SIGN_IN_ROUTES = '/api/auth/cfaccess/';
 
-/** The plugin a path under /api is for. */
+/** Whether a (lower-cased) path is routed to a plugin: `/api` and below. */
+function isPluginPath(routed: string): boolean {
+  return routed === '/api' || routed.startsWith('/api/');
+}
+
+/** The plugin a (lower-cased) path under /api is for. */
 export function targetPluginOf(path: string): string | undefined {
   if (!path.startsWith('/api/')) {
     return undefined;
@@ -122,6 +127,9 @@ export async function decide(
   hub: AccessHub,
 ): Promise<BoundaryDecision> {
   const path = req.path ?? new URL(req.url ?? '/', 'http://x').pathname;
+  // Backstage's router matches paths case-insensitively (/API/Catalog is the
+  // catalog), so every decision about where a request goes reads them so.
+  const routed = path.toLowerCase();
   if (isPublicKeyPath(path) || config.exemptPaths.matches(path)) {
     return { pass: true, as: 'exempt' };
   }
@@ -137,14 +145,14 @@ export async function decide(
   if (!credentials.ok) {
     return refuse(credentials.reason, credentials.detail);
   }
-  const targetPlugin = targetPluginOf(path);
+  const targetPlugin = targetPluginOf(routed);
   const backstage = (token: string | undefined, allowLimited: boolean) =>
     token === undefined
       ? Promise.resolve(undefined)
       : ready.backstageTokens.check(token, targetPlugin, { allowLimited });
 
   if (credentials.accessToken === undefined) {
-    const userInfo = path === USER_INFO_PATH && req.method === 'GET';
+    const userInfo = routed === USER_INFO_PATH && req.method === 'GET';
     const caller = await backstage(credentials.bearer, userInfo);
     if (userInfo && caller?.kind === 'user') {
       return { pass: true, as: 'user_info' };
@@ -190,7 +198,7 @@ export async function decide(
     return { pass: true, as: own.kind };
   }
 
-  if (path.startsWith(SIGN_IN_ROUTES) || !path.startsWith('/api/')) {
+  if (routed.startsWith(SIGN_IN_ROUTES) || !isPluginPath(routed)) {
     // The provider's own routes verify and sign in themselves, answering
     // failures the way the sign-in page expects; outside /api the app's own
     // files need no Backstage user, so a person Access lets in but the

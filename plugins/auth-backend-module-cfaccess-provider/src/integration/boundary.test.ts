@@ -819,6 +819,33 @@ describe('a backend with the boundary in enforce mode, the cfaccess module and t
     expectRefusal(res, 403, 'user_not_found');
   });
 
+  it.each(['/API/echo/whoami', '/Api/echo/whoami', '/aPI/Echo/whoami?x=/api/'])(
+    'reads %s as the plugin route the router takes it for: no user, no pass',
+    async path => {
+      expectRefusal(
+        await get(
+          backend,
+          path,
+          assertion(await personToken('nobody@example.com', 'nobody-1')),
+        ),
+        403,
+        'user_not_found',
+      );
+      const janeToken = await backstageTokenOf(
+        backend,
+        await personToken('jane@example.com', 'jane-1'),
+      );
+      expectRefusal(
+        await get(backend, path, {
+          ...assertion(await personToken('bob@example.com', 'bob-1')),
+          authorization: `Bearer ${janeToken}`,
+        }),
+        403,
+        'identity_mismatch',
+      );
+    },
+  );
+
   it.each([
     ['expired', { exp: Math.floor(Date.now() / 1000) - 3600 }],
     ['wrong_audience', { aud: ['another-application'] }],

@@ -62,6 +62,9 @@ type Provider = {
   logger: LoggerService;
 };
 
+/** How long a request that arrives during startup waits for the provider. */
+const STARTUP_WAIT_MS = 30_000;
+
 type ReadyProvider = Provider & { resolverContext: AuthResolverContext };
 
 /**
@@ -144,7 +147,15 @@ export class AccessHub {
    */
   async whenReady(): Promise<boolean> {
     if (!this.ready && !this.started) {
-      await new Promise<void>(resolve => this.waiters.push(resolve));
+      await new Promise<void>(resolve => {
+        // Never longer than this, should startup hang.
+        const timer = setTimeout(resolve, STARTUP_WAIT_MS);
+        timer.unref?.();
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
     }
     return this.ready !== undefined;
   }
