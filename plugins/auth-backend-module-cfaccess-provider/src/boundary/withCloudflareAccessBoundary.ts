@@ -23,13 +23,15 @@ import { accessHubFor } from '../service/accessHub';
 export function withCloudflareAccessBoundary(
   configure?: (context: RootHttpRouterConfigureContext) => void,
 ): (context: RootHttpRouterConfigureContext) => void {
+  const configureRoutes =
+    configure ?? ((ctx: RootHttpRouterConfigureContext) => ctx.applyDefaults());
   return context => {
     const config = readBoundaryConfig(context.config);
     if (config.mode === 'off') {
       context.logger.warn(
         'Cloudflare Access boundary is off (auth.providers.cfaccess.boundary.mode): requests reach the plugins without an Access check',
       );
-      (configure ?? (ctx => ctx.applyDefaults()))(context);
+      configureRoutes(context);
       return;
     }
     const logger = context.logger.child({ service: 'cfaccess-boundary' });
@@ -51,7 +53,7 @@ export function withCloudflareAccessBoundary(
       return (use as (...a: unknown[]) => unknown).apply(app, args);
     } as typeof app.use;
     try {
-      (configure ?? (ctx => ctx.applyDefaults()))(context);
+      configureRoutes(context);
     } finally {
       app.use = use;
     }
