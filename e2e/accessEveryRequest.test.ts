@@ -502,11 +502,12 @@ test.describe('Access on every request', () => {
       request,
     }) => {
       const bob = await accessTokenOf('bob@example.com');
-      // As Access forwards a script's request (`cloudflared access curl`, or the cf-access-token header):
-      // the assertion header, straight to the origin; and with the session cookie, through Access.
+      // Through Access as a script sends it (the cf-access-token header, as `cloudflared access curl`
+      // does) or with the session cookie; and as Access forwards it, the assertion header at the origin.
       const ways: Array<{ url: string; headers: Record<string, string> }> = [
-        { url: BACKEND_URL, headers: { 'Cf-Access-Jwt-Assertion': bob } },
+        { url: EMULATOR_URL, headers: { 'cf-access-token': bob } },
         { url: EMULATOR_URL, headers: { Cookie: `CF_Authorization=${bob}` } },
+        { url: BACKEND_URL, headers: { 'Cf-Access-Jwt-Assertion': bob } },
       ];
       for (const { url, headers } of ways) {
         const res = await request.get(`${url}${ENTITIES}`, {

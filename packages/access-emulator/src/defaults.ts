@@ -22,6 +22,8 @@ export const DEFAULT_BACKEND_PATHS = ['/api/', '/.backstage/'];
 
 export const COOKIE_NAME = 'CF_Authorization';
 export const ASSERTION_HEADER = 'cf-access-jwt-assertion';
+/** Where scripts and `cloudflared access curl` send a user's application token instead of the cookie. */
+export const ACCESS_TOKEN_HEADER = 'cf-access-token';
 export const CLIENT_ID_HEADER = 'cf-access-client-id';
 export const CLIENT_SECRET_HEADER = 'cf-access-client-secret';
 export const EMAIL_HEADER = 'cf-access-authenticated-user-email';

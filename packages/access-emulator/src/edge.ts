@@ -9,6 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import { sessionCookie } from './cookies';
 import {
   ADMIN_HEADER,
+  ACCESS_TOKEN_HEADER,
   CLIENT_ID_HEADER,
   CLIENT_SECRET_HEADER,
 } from './defaults';
@@ -128,13 +129,14 @@ async function authenticate(
       ...minted,
     };
   }
-  const cookie = sessionCookie(req);
-  const payload = cookie
-    ? await rules.tokens.verify(cookie).catch(() => undefined)
+  // A script's token (cf-access-token, as `cloudflared access curl` sends it) counts like the cookie.
+  const token = headerValue(req, ACCESS_TOKEN_HEADER) || sessionCookie(req);
+  const payload = token
+    ? await rules.tokens.verify(token).catch(() => undefined)
     : undefined;
-  if (cookie && payload) {
+  if (token && payload) {
     const caller = payload.email ?? 'user';
-    return { kind: 'user', caller, token: cookie, payload };
+    return { kind: 'user', caller, token, payload };
   }
   // No session, or an expired or foreign one: sign in again.
   return refuse('no session', {

@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import {
+  ACCESS_TOKEN_HEADER,
   ASSERTION_HEADER,
   CLIENT_ID_HEADER,
   CLIENT_SECRET_HEADER,
@@ -20,6 +21,7 @@ export function applyOriginHeaders(
 ) {
   const headers = req.headers;
   for (const name of [
+    ACCESS_TOKEN_HEADER,
     ASSERTION_HEADER,
     CLIENT_ID_HEADER,
     CLIENT_SECRET_HEADER,

@@ -432,6 +432,44 @@ describe('access emulator', () => {
     });
   });
 
+  describe('a script with a user token (cf-access-token)', () => {
+    it('passes with the token in cf-access-token, forwarded as the assertion only', async () => {
+      const { token } = await login(emulator, 'alice@example.com');
+      const res = await request(emulator.listenUrl)
+        .get('/api/catalog/entities')
+        .set('cf-access-token', token)
+        .set('Cf-Access-Jwt-Assertion', 'forged');
+      expect(res.status).toBe(200);
+      expect(res.headers['set-cookie']).toBeUndefined();
+      const seen = backend.requests[0].headers;
+      expect(seen['cf-access-jwt-assertion']).toBe(token);
+      expect(seen['cf-access-token']).toBeUndefined();
+      expect(seen['cf-access-authenticated-user-email']).toBe(
+        'alice@example.com',
+      );
+    });
+
+    it('sends an invalid or foreign token to the login page, as with no session', async () => {
+      const other = await startAccessEmulator({
+        port: 0,
+        backendUrl: backend.url,
+      });
+      try {
+        const foreign = await other.mintUserToken('alice@example.com');
+        for (const value of ['not-a-token', foreign]) {
+          const res = await request(emulator.listenUrl)
+            .get('/api/catalog/entities')
+            .set('cf-access-token', value);
+          expect(res.status).toBe(302);
+          expect(res.headers.location).toMatch(/^\/cdn-cgi\/access\/login/);
+        }
+        expect(backend.requests).toHaveLength(0);
+      } finally {
+        await other.close();
+      }
+    });
+  });
+
   describe('service tokens', () => {
     it('forwards a freshly minted service token assertion and sets no cookie', async () => {
       const res = await request(emulator.listenUrl)

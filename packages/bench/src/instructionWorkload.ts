@@ -6,12 +6,12 @@
  * the workload did what it claims.
  *
  *   node -r @backstage/cli/config/nodeTransform.cjs src/instructionWorkload.ts \
- *     <workload.json> <cfaccess|upstream|floor> <forged|session> <warmup> <count>
+ *     <workload.json> <cfaccess|upstream|upstreamOnOurJose|floor> <forged|session> <warmup> <count>
  */
 import { readFileSync } from 'node:fs';
 import {
   BenchKey,
-  ContenderName,
+  AnyContenderName,
   createFloor,
   HEADER,
   createContender,
@@ -52,7 +52,7 @@ async function main() {
   const c =
     contender === 'floor'
       ? floorContender(workload)
-      : await createContender(contender as ContenderName);
+      : await createContender(contender as AnyContenderName);
   // Keys fetched, one session signed in: the steady state of a running backend.
   await c.authenticate(makeRequest(workload.template));
 

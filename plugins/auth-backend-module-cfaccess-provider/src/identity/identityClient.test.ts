@@ -283,6 +283,24 @@ describe('IdentityClient', () => {
     });
   });
 
+  it('keeps a __proto__ key in custom from changing any prototype', async () => {
+    server.use(
+      http.get(
+        IDENTITY_URL,
+        () =>
+          new HttpResponse(
+            '{"email":"jane@example.com","custom":{"__proto__":{"admin":true},"team":"a"},"__proto__":{"admin":true}}',
+            { headers: { 'content-type': 'application/json' } },
+          ),
+      ),
+    );
+    const identity = (await create().getIdentity(request()))!;
+    expect(identity.custom).toEqual({ team: 'a' });
+    expect(Object.getPrototypeOf(identity.custom)).toBe(Object.prototype);
+    expect((identity.custom as Record<string, unknown>).admin).toBeUndefined();
+    expect((identity as Record<string, unknown>).admin).toBeUndefined();
+  });
+
   it.each([[[]], ['text'], [null], [42]])(
     'fails an answer that is not an object (%j)',
     async body => {

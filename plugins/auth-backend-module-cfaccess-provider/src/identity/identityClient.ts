@@ -288,19 +288,24 @@ function parseIdentity(
       "get-identity answered for an email other than the token's",
     );
   }
-  return {
+  // Built field by field rather than by spreading optional parts: one object
+  // shape for every answer, and no throwaway objects.
+  const identity: CloudflareAccessIdentityProfile = {
     id: answer.id || request.sub,
     name: answer.name || answer.email,
     email: request.email,
     groups: answer.groups,
-    ...(answer.idp && {
-      idp: {
-        id: String(answer.idp.id ?? ''),
-        type: String(answer.idp.type ?? ''),
-      },
-    }),
-    ...(answer.custom && { custom: answer.custom }),
   };
+  if (answer.idp) {
+    identity.idp = {
+      id: String(answer.idp.id ?? ''),
+      type: String(answer.idp.type ?? ''),
+    };
+  }
+  if (answer.custom) {
+    identity.custom = answer.custom;
+  }
+  return identity;
 }
 
 /**
