@@ -134,9 +134,9 @@ async function authenticate(
   const payload = token
     ? await rules.tokens.verify(token).catch(() => undefined)
     : undefined;
-  if (token && payload) {
-    const caller = payload.email ?? 'user';
-    return { kind: 'user', caller, token, payload };
+  // A person's session: a service token's assertion (no email) is not one, wherever it is sent.
+  if (token && payload && typeof payload.email === 'string' && payload.email) {
+    return { kind: 'user', caller: payload.email, token, payload };
   }
   // No session, or an expired or foreign one: sign in again.
   return refuse('no session', {

@@ -456,7 +456,8 @@ describe('access emulator', () => {
       });
       try {
         const foreign = await other.mintUserToken('alice@example.com');
-        for (const value of ['not-a-token', foreign]) {
+        const serviceAssertion = await emulator.mintServiceToken(SERVICE_ID);
+        for (const value of ['not-a-token', foreign, serviceAssertion]) {
           const res = await request(emulator.listenUrl)
             .get('/api/catalog/entities')
             .set('cf-access-token', value);

@@ -49,6 +49,11 @@ async function main() {
   const warmup = Number(warmupArg);
   const count = Number(countArg);
   const access = startAccessDouble(workload.jwks as any);
+  if (
+    !['cfaccess', 'upstream', 'upstreamOnOurJose', 'floor'].includes(contender)
+  ) {
+    throw new Error(`unknown contender ${contender}`);
+  }
   const c =
     contender === 'floor'
       ? floorContender(workload)

@@ -1,5 +1,9 @@
 import { http, HttpResponse, delay } from 'msw';
-import { IdentityClient, MEMO_MAX_BYTES } from './identityClient';
+import {
+  IdentityClient,
+  MEMO_MAX_BYTES,
+  parseCachedIdentity,
+} from './identityClient';
 import { RateLimitedLogger } from '../lib/rateLimitedLogger';
 import { sha256 } from '../lib/sha256';
 import {
@@ -300,6 +304,21 @@ describe('IdentityClient', () => {
     expect((identity.custom as Record<string, unknown>).admin).toBeUndefined();
     expect((identity as Record<string, unknown>).admin).toBeUndefined();
   });
+
+  it.each([[null], ['x'], [{}], [[]]])(
+    'keeps custom whose "constructor" key is %j (a plain-object check must not read it)',
+    async value => {
+      const custom = { constructor: value, team: 'a' };
+      state.identity = () => ({ email: 'jane@example.com', custom });
+      const identity = await create().getIdentity(request());
+      expect(identity?.custom).toEqual(custom);
+      const cached = parseCachedIdentity(
+        JSON.stringify({ ...identity }),
+        'jane@example.com',
+      );
+      expect(cached?.custom).toEqual(custom);
+    },
+  );
 
   it.each([[[]], ['text'], [null], [42]])(
     'fails an answer that is not an object (%j)',

@@ -288,24 +288,19 @@ function parseIdentity(
       "get-identity answered for an email other than the token's",
     );
   }
-  // Built field by field rather than by spreading optional parts: one object
-  // shape for every answer, and no throwaway objects.
-  const identity: CloudflareAccessIdentityProfile = {
+  return {
     id: answer.id || request.sub,
     name: answer.name || answer.email,
     email: request.email,
     groups: answer.groups,
+    ...(answer.idp && {
+      idp: {
+        id: String(answer.idp.id ?? ''),
+        type: String(answer.idp.type ?? ''),
+      },
+    }),
+    ...(answer.custom && { custom: answer.custom }),
   };
-  if (answer.idp) {
-    identity.idp = {
-      id: String(answer.idp.id ?? ''),
-      type: String(answer.idp.type ?? ''),
-    };
-  }
-  if (answer.custom) {
-    identity.custom = answer.custom;
-  }
-  return identity;
 }
 
 /**
@@ -328,8 +323,14 @@ export function parseCachedIdentity(
   if (exceedsJsonDepth(json)) {
     return undefined;
   }
-  const parsed = cachedIdentitySchema.safeParse(json);
-  return parsed.success && sameEmail(parsed.data.email, email)
-    ? parsed.data
-    : undefined;
+  try {
+    const parsed = cachedIdentitySchema.safeParse(json);
+    return parsed.success && sameEmail(parsed.data.email, email)
+      ? parsed.data
+      : undefined;
+  } catch {
+    // A schema library that throws on some input must not fail the lookup:
+    // an entry we cannot read is a miss, and the identity is fetched again.
+    return undefined;
+  }
 }

@@ -1,7 +1,4 @@
-// zod 4, not 3 as elsewhere in this package: this parses every get-identity
-// answer of a new session, and zod 3's object parsing was a few percent of a
-// new session's CPU (the first-verification benchmark).
-import { z } from 'zod/v4';
+import { z } from 'zod/v3';
 import { JsonObject } from '@backstage/types';
 import { normalizeAccessGroups } from '../signIn/accessGroups';
 import { CloudflareAccessIdentityProfile } from '../types';
