@@ -7,7 +7,7 @@
  * backends. Loaded by autocannon here, in alternating slices (the other backend idle, the order
  * flipping every slice), as benchmark 4 does.
  */
-import autocannon from 'autocannon';
+import { LoadStats, loadInAlternatingSlices } from './alternatingLoad';
 import { BenchContext } from './context';
 import type { BoundaryMode } from './boundaryBackend';
 import {
@@ -24,11 +24,9 @@ import {
   fmtInt,
   fmtRatio,
   note,
-  percentile,
   printTable,
   progress,
   ratio,
-  round,
   setting,
   writeResult,
 } from './report';
@@ -38,24 +36,7 @@ const MODES: BoundaryMode[] = ['enforce', 'off'];
 type Stats = {
   mode: BoundaryMode;
   startupSeconds: number;
-  seconds: number;
-  requests: number;
-  reqPerSec: number;
-  p50Ms: number;
-  p90Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-  /** CPU time of the backend process per request, µs. */
-  cpuMicrosPerRequest: number;
-  cpuMicros: number;
-  sliceReqPerSec: number[];
-  /** Backend CPU µs per request of each slice, in order. */
-  sliceCpuMicrosPerRequest: number[];
-  accessRequestsWhileMeasuring: { certs: number; identity: number };
-};
+} & LoadStats;
 
 export async function runBoundaryHttp(ctx: BenchContext) {
   const durationS = setting('BENCH_BOUNDARY_HTTP_SECONDS', 20, 4);
@@ -81,7 +62,6 @@ export async function runBoundaryHttp(ctx: BenchContext) {
     Array<{ method: 'GET'; headers: Record<string, string> }>
   >;
   const stats = {} as Record<BoundaryMode, Stats>;
-  const latencies = {} as Record<BoundaryMode, number[]>;
   try {
     // Both start at once (each waits on its catalog's ingestion for a while).
     const started = await Promise.allSettled(
@@ -129,88 +109,21 @@ export async function runBoundaryHttp(ctx: BenchContext) {
         }
       }
     }
-    // A short unmeasured load on each, then reset the Access counters.
-    for (const mode of MODES) {
-      const backend = backends[mode];
-      await autocannon({
-        url: url(backend),
-        connections,
-        duration: 1,
+    const load = await loadInAlternatingSlices(
+      MODES,
+      mode => ({
+        process: backends[mode].process,
+        url: url(backends[mode]),
         requests: requests[mode],
-      });
-      await backend.process.request({ type: 'reset' }, 'reset');
-      latencies[mode] = [];
+      }),
+      { slices, sliceSeconds: sliceS, connections },
+    );
+    for (const mode of MODES) {
       stats[mode] = {
         mode,
-        startupSeconds: backend.startupSeconds,
-        seconds: 0,
-        requests: 0,
-        reqPerSec: 0,
-        p50Ms: 0,
-        p90Ms: 0,
-        p99Ms: 0,
-        maxMs: 0,
-        non2xx: 0,
-        errors: 0,
-        timeouts: 0,
-        cpuMicrosPerRequest: 0,
-        cpuMicros: 0,
-        sliceReqPerSec: [],
-        sliceCpuMicrosPerRequest: [],
-        accessRequestsWhileMeasuring: { certs: 0, identity: 0 },
+        startupSeconds: backends[mode].startupSeconds,
+        ...load[mode],
       };
-    }
-    for (let slice = 0; slice < slices; slice++) {
-      const order = slice % 2 === 0 ? MODES : [...MODES].reverse();
-      for (const mode of order) {
-        const lat = latencies[mode];
-        const proc = backends[mode].process;
-        const cpu0 = (await proc.request({ type: 'cpu' }, 'cpu')).micros;
-        const result = await new Promise<autocannon.Result>((res, rej) => {
-          const instance = autocannon(
-            {
-              url: url(backends[mode]),
-              connections,
-              duration: sliceS,
-              requests: requests[mode],
-            },
-            (error, r) => (error ? rej(error) : res(r)),
-          );
-          instance.on('response', (_client, _status, _bytes, responseTime) => {
-            lat.push(responseTime);
-          });
-        });
-        const cpu1 = (await proc.request({ type: 'cpu' }, 'cpu')).micros;
-        const st = stats[mode];
-        st.cpuMicros += cpu1 - cpu0;
-        st.seconds += result.duration;
-        st.requests += result.requests.total;
-        st.non2xx += result.non2xx;
-        st.errors += result.errors;
-        st.timeouts += result.timeouts;
-        st.sliceReqPerSec.push(round(result.requests.total / result.duration));
-        st.sliceCpuMicrosPerRequest.push(
-          Math.round((cpu1 - cpu0) / Math.max(1, result.requests.total)),
-        );
-      }
-    }
-    for (const mode of MODES) {
-      const { counts } = await backends[mode].process.request(
-        { type: 'counts' },
-        'counts',
-      );
-      const st = stats[mode];
-      st.accessRequestsWhileMeasuring = {
-        certs: counts.certs,
-        identity: counts.identity,
-      };
-      const lat = latencies[mode].sort((a, b) => a - b);
-      st.reqPerSec = round(st.requests / st.seconds, 1);
-      st.cpuMicrosPerRequest = round(st.cpuMicros / st.requests, 0);
-      st.p50Ms = round(percentile(lat, 50), 1);
-      st.p90Ms = round(percentile(lat, 90), 1);
-      st.p99Ms = round(percentile(lat, 99), 1);
-      st.maxMs = round(lat[lat.length - 1] ?? NaN, 1);
     }
   } finally {
     for (const backend of Object.values(backends)) {

@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolvePackagePath } from '@backstage/backend-plugin-api';
 import { setTimeout as sleep } from 'node:timers/promises';
-import autocannon from 'autocannon';
 import { stringify } from 'yaml';
+import { LoadStats, loadInAlternatingSlices } from './alternatingLoad';
 import { BenchContext } from './context';
 import { CONTENDERS, ContenderName, emailOf, HEADER } from './fixtures';
 import type { BackendStartMessage } from './httpBackend';
@@ -23,7 +23,6 @@ import {
   fmtInt,
   fmtRatio,
   note,
-  percentile,
   printTable,
   progress,
   ratio,
@@ -35,23 +34,7 @@ import {
 type HttpStats = {
   contender: ContenderName;
   startupSeconds: number;
-  seconds: number;
-  requests: number;
-  reqPerSec: number;
-  p50Ms: number;
-  p90Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-  /** CPU time of the backend process per request, µs (less sensitive to a busy machine than req/s). */
-  cpuMicrosPerRequest: number;
-  cpuMicros: number;
-  /** req/s of each slice, in order. */
-  sliceReqPerSec: number[];
-  accessRequestsWhileMeasuring: { certs: number; identity: number };
-};
+} & LoadStats;
 
 export function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -260,7 +243,6 @@ export async function runHttp(ctx: BenchContext) {
 
   const backends = {} as Record<ContenderName, RunningBackend>;
   const stats = {} as Record<ContenderName, HttpStats>;
-  const latencies = {} as Record<ContenderName, number[]>;
   try {
     for (const contender of CONTENDERS) {
       backends[contender] = await startBackend(
@@ -274,83 +256,21 @@ export async function runHttp(ctx: BenchContext) {
         `http: ${contender} backend ready in ${backends[contender].startupSeconds} s`,
       );
     }
-    // A short unmeasured load on each, then reset the Access counters.
+    const load = await loadInAlternatingSlices(
+      CONTENDERS,
+      c => ({
+        process: backends[c].process,
+        url: `${backends[c].base}/api/auth/cfaccess/refresh`,
+        requests: requests,
+      }),
+      { slices, sliceSeconds: sliceS, connections },
+    );
     for (const contender of CONTENDERS) {
-      const { base, process: proc } = backends[contender];
-      await autocannon({
-        url: `${base}/api/auth/cfaccess/refresh`,
-        connections,
-        duration: 1,
-        requests,
-      });
-      await proc.request({ type: 'reset' }, 'reset');
-      latencies[contender] = [];
       stats[contender] = {
         contender,
         startupSeconds: backends[contender].startupSeconds,
-        seconds: 0,
-        requests: 0,
-        reqPerSec: 0,
-        p50Ms: 0,
-        p90Ms: 0,
-        p99Ms: 0,
-        maxMs: 0,
-        non2xx: 0,
-        errors: 0,
-        timeouts: 0,
-        sliceReqPerSec: [],
-        cpuMicros: 0,
-        cpuMicrosPerRequest: 0,
-        accessRequestsWhileMeasuring: { certs: 0, identity: 0 },
+        ...load[contender],
       };
-    }
-    // Alternating slices: the one backend under load, the other idle; order flips every slice.
-    for (let slice = 0; slice < slices; slice++) {
-      const order = slice % 2 === 0 ? CONTENDERS : [...CONTENDERS].reverse();
-      for (const contender of order) {
-        const lat = latencies[contender];
-        const proc = backends[contender].process;
-        const cpu0 = (await proc.request({ type: 'cpu' }, 'cpu')).micros;
-        const result = await new Promise<autocannon.Result>((res, rej) => {
-          const instance = autocannon(
-            {
-              url: `${backends[contender].base}/api/auth/cfaccess/refresh`,
-              connections,
-              duration: sliceS,
-              requests,
-            },
-            (error, r) => (error ? rej(error) : res(r)),
-          );
-          // Every response's latency, so percentiles span all slices.
-          instance.on('response', (_client, _status, _bytes, responseTime) => {
-            lat.push(responseTime);
-          });
-        });
-        const cpu1 = (await proc.request({ type: 'cpu' }, 'cpu')).micros;
-        const st = stats[contender];
-        st.cpuMicros += cpu1 - cpu0;
-        st.seconds += result.duration;
-        st.requests += result.requests.total;
-        st.non2xx += result.non2xx;
-        st.errors += result.errors;
-        st.timeouts += result.timeouts;
-        st.sliceReqPerSec.push(round(result.requests.total / result.duration));
-      }
-    }
-    for (const contender of CONTENDERS) {
-      const { counts } = await backends[contender].process.request(
-        { type: 'counts' },
-        'counts',
-      );
-      const st = stats[contender];
-      st.accessRequestsWhileMeasuring = counts;
-      const lat = latencies[contender].sort((a, b) => a - b);
-      st.reqPerSec = round(st.requests / st.seconds, 1);
-      st.cpuMicrosPerRequest = round(st.cpuMicros / st.requests, 0);
-      st.p50Ms = round(percentile(lat, 50), 1);
-      st.p90Ms = round(percentile(lat, 90), 1);
-      st.p99Ms = round(percentile(lat, 99), 1);
-      st.maxMs = round(lat[lat.length - 1] ?? NaN, 1);
     }
   } finally {
     for (const backend of Object.values(backends)) {

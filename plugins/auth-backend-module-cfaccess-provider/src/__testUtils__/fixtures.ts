@@ -269,28 +269,34 @@ export function manualTimers(now: () => number) {
 }
 
 /**
- * Closes the auth plugin's database on backend shutdown. Backstage's
+ * Closes each named plugin's database on backend shutdown. Backstage's
  * DatabaseManager deliberately leaves SQLite connections open at shutdown,
  * so every startTestBackend left a knex pool whose reaper interval kept the
  * jest worker alive ("A worker process has failed to exit gracefully").
  */
-export const closeAuthDatabaseOnShutdown = createBackendModule({
-  pluginId: 'auth',
-  moduleId: 'test-close-database',
-  register(reg) {
-    reg.registerInit({
-      deps: {
-        database: coreServices.database,
-        rootLifecycle: coreServices.rootLifecycle,
-      },
-      async init({ database, rootLifecycle }) {
-        rootLifecycle.addShutdownHook(async () => {
-          await (await database.getClient()).destroy();
+export const closeDatabasesOnShutdown = (pluginIds: string[]) =>
+  pluginIds.map(pluginId =>
+    createBackendModule({
+      pluginId,
+      moduleId: 'test-close-database',
+      register(reg) {
+        reg.registerInit({
+          deps: {
+            database: coreServices.database,
+            rootLifecycle: coreServices.rootLifecycle,
+          },
+          async init({ database, rootLifecycle }) {
+            rootLifecycle.addShutdownHook(async () => {
+              await (await database.getClient()).destroy();
+            });
+          },
         });
       },
-    });
-  },
-});
+    }),
+  );
+
+/** closeDatabasesOnShutdown for the auth plugin alone. */
+export const [closeAuthDatabaseOnShutdown] = closeDatabasesOnShutdown(['auth']);
 
 /**
  * A fetch that answers with a body streamed in chunks, recording whether the

@@ -42,6 +42,7 @@ import request from 'supertest';
 import {
   AUD,
   CERTS_URL,
+  closeDatabasesOnShutdown,
   createTestKey,
   errorUnlessLoopback,
   IDENTITY_URL,
@@ -345,31 +346,6 @@ const countingCfaccessModule = createBackendModule({
     });
   },
 });
-
-/**
- * Closes each plugin's database on shutdown: Backstage leaves SQLite
- * connections open, and their pools would keep the jest worker alive.
- */
-const closeDatabasesOnShutdown = (pluginIds: string[]) =>
-  pluginIds.map(pluginId =>
-    createBackendModule({
-      pluginId,
-      moduleId: 'test-close-database',
-      register(reg) {
-        reg.registerInit({
-          deps: {
-            database: coreServices.database,
-            rootLifecycle: coreServices.rootLifecycle,
-          },
-          async init({ database, rootLifecycle }) {
-            rootLifecycle.addShutdownHook(async () => {
-              await (await database.getClient()).destroy();
-            });
-          },
-        });
-      },
-    }),
-  );
 
 // ---------------------------------------------------------------------------
 // Backends
