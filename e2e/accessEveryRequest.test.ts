@@ -654,19 +654,6 @@ test.describe('Access on every request', () => {
           },
         },
       },
-      {
-        who: 'a service token',
-        headers: async () => SERVICE_TOKEN,
-        entityRef: 'system:default/developer-portal',
-        expected: {
-          createdBy: 'user:default/ci-bot',
-          output: {
-            entity: 'developer-portal',
-            owner: 'admins',
-            initiator: 'ci-bot',
-          },
-        },
-      },
     ];
     for (const { who, headers: headersOf, entityRef, expected } of runners) {
       test(`the scaffolder runs a template that reads the catalog, for ${who} through Access`, async ({
@@ -716,5 +703,24 @@ test.describe('Access on every request', () => {
         expect(completion?.body.output).toEqual(expected.output);
       });
     }
+
+    // The example's rule (app-config.development.yaml): running a template needs a device that came through
+    // WARP and passed a posture check. A service token has no device.
+    test('a service token may not run a template: the rule needs WARP (403 warp_required)', async ({
+      request,
+    }) => {
+      const created = await request.post(
+        `${EMULATOR_URL}/api/scaffolder/v2/tasks`,
+        {
+          headers: SERVICE_TOKEN,
+          data: {
+            templateRef: TEMPLATE_REF,
+            values: { entityRef: 'system:default/developer-portal' },
+          },
+          maxRedirects: 0,
+        },
+      );
+      expectRefusal(await answerOf(created), 403, 'warp_required');
+    });
   });
 });

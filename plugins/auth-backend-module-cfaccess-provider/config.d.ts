@@ -152,6 +152,76 @@ export interface Config {
            * the backend.
            */
           dangerouslyAllowExternalAccessWithoutAccess?: string[];
+          /**
+           * What requests to some paths must also meet, checked by the
+           * boundary before the route runs: each rule names requests (match)
+           * and what they need (require). A request must meet every rule that
+           * matches it; one that does not gets 403 with a reason code
+           * (posture_required, posture_stale, warp_required,
+           * country_not_allowed, identity_provider_not_allowed, people_only,
+           * access_application_required) or 503 access_context_unavailable
+           * when get-identity cannot be reached. Backstage's own calls
+           * between plugins meet no rule (see refuseCallsOnBehalfOfPeople).
+           * Checked at startup.
+           */
+          rules?: Array<{
+            /** Shown in the log and by the doctor. */
+            name?: string;
+            /**
+             * "[METHOD[,METHOD]] /path": a * segment is any one segment, a
+             * final * is everything below, e.g. "POST
+             * /api/scaffolder/v2/tasks", "/api/scaffolder/v2/actions/*"; no
+             * route parameters (:name).
+             * Matched case-insensitively against the decoded, normalised
+             * path; GET also matches HEAD.
+             */
+            match: string | string[];
+            /** At least one requirement. */
+            require: {
+              /** Service tokens are refused (people_only). */
+              peopleOnly?: boolean;
+              /** The request must come through the WARP client (get-identity is_warp). */
+              warp?: boolean;
+              /** Posture rules the device must have passed (get-identity devicePosture). */
+              devicePosture?: Array<{
+                /** The posture rule's id, as in the Zero Trust dashboard. */
+                rule: string;
+                /** What the person is told the check is called; default Access's rule name. */
+                name?: string;
+                /**
+                 * How long ago the passing check may have run (its
+                 * timestamp): a duration such as 10m, 10 minutes, PT10M or
+                 * \{ minutes: 10 \}, between 1 second and 30 days. Without
+                 * it, any passing result counts.
+                 */
+                maxAge?: string | { [unit: string]: number };
+              }>;
+              /** Two-letter country codes the token's country claim must be one of. */
+              countries?: string[];
+              /** Identity provider ids or types (get-identity idp) the person must have signed in with. */
+              identityProviders?: string[];
+              /**
+               * The AUD tag of a stricter Access application the token must
+               * be issued for; it must also be in audience.
+               */
+              accessApplication?: string;
+            };
+            /**
+             * How old the get-identity answer may be for this rule's WARP,
+             * posture and identity provider checks before it is fetched
+             * again: between 1 second and 1 hour. Default 1 minute.
+             */
+            identityMaxAge?: string | { [unit: string]: number };
+            /**
+             * Refuse, on this rule's paths, a plugin's call made on behalf
+             * of a person (a plugin token with no Access token, such as the
+             * scaffolder's execute-template action or MCP actions running
+             * a template): that person's device was not checked for it. A
+             * plugin's own calls always pass. Default false, so that plugins
+             * calling each other for a person keep working.
+             */
+            refuseCallsOnBehalfOfPeople?: boolean;
+          }>;
         };
         /**
          * Successfully verified tokens kept in memory (by SHA-256 of the token,

@@ -5,8 +5,10 @@ import express, { type Request, type Response, Router } from 'express';
 import type { EmulatorContext } from './context';
 import { sessionCookie, setCookie } from './cookies';
 import { COOKIE_NAME } from './defaults';
+import { withDeviceFacts } from './deviceIdentity';
 import { applyFaults } from './faults';
 import { ownOrigins } from './hosts';
+import { loginDeviceChoice } from './loginDevice';
 import { renderLoginPage, renderSignedOutPage } from './loginPage';
 import { oidcLoginPath } from './oidc/config';
 import { LOGIN_PATH, safeRedirectPath } from './redirects';
@@ -52,6 +54,10 @@ export function createAccessRoutes(ctx: EmulatorContext): Router {
           name: config.name,
         })),
         oneTimePin: ctx.oneTimePin,
+        devices: {
+          facts: email => ctx.devices.get(email),
+          defaultCountry: ctx.country,
+        },
       }),
     );
   };
@@ -99,7 +105,16 @@ export function createAccessRoutes(ctx: EmulatorContext): Router {
       showLogin(req, res, 400, redirectUrl, 'Enter a valid email address.');
       return;
     }
+    // The login page's device fieldset: WARP, country and posture checks for this sign-in and after.
+    const choice = loginDeviceChoice(body, ctx.devices.get(email));
+    if (choice.kind === 'invalid') {
+      showLogin(req, res, 400, redirectUrl, choice.error);
+      return;
+    }
     try {
+      if (choice.kind === 'patch') {
+        ctx.devices.update(email, choice.patch);
+      }
       const { token, payload } = await signInUser(ctx, email, {
         ip: req.socket.remoteAddress ?? '',
       });
@@ -155,7 +170,10 @@ export function createAccessRoutes(ctx: EmulatorContext): Router {
           ip: req.socket.remoteAddress ?? '',
           country: payload.country ?? ctx.country,
         });
-      res.json(identity);
+      // The device as it is now, not as it was at login: admin changes show in the next answer.
+      res.json(
+        withDeviceFacts(identity, ctx.devices.get(payload.email), Date.now()),
+      );
     },
   );
 

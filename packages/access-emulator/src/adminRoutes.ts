@@ -1,9 +1,10 @@
 /*
- * Emulator-only admin endpoints under /cdn-cgi/emulator/: key rotation, fault injection and request
- * counts. Reached only through the edge's admin rules (edge.ts).
+ * Emulator-only admin endpoints under /cdn-cgi/emulator/: key rotation, fault injection, request
+ * counts and people's devices. Reached only through the edge's admin rules (edge.ts).
  */
 import express, { Router } from 'express';
 import type { EmulatorContext } from './context';
+import { createDeviceAdminRoutes } from './deviceAdminRoutes';
 import { validateFaults } from './faults';
 
 export function createAdminRoutes(ctx: EmulatorContext): Router {
@@ -48,5 +49,6 @@ export function createAdminRoutes(ctx: EmulatorContext): Router {
     ctx.stats.reset();
     res.json(ctx.stats.get());
   });
+  router.use(createDeviceAdminRoutes(ctx));
   return router;
 }

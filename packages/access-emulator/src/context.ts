@@ -1,6 +1,7 @@
 /*
  * The shared state every route of one emulator instance works with.
  */
+import type { DeviceStates } from './deviceStates';
 import type { EdgeRules } from './edge';
 import type { FaultState } from './faults';
 import type { IdentityStore } from './identities';
@@ -13,6 +14,8 @@ import type { EmulatorUser } from './users';
 export interface EmulatorContext extends EdgeRules {
   keys: KeyStore;
   identities: IdentityStore;
+  /** Each person's device facts now: country, idp, WARP, posture (read by get-identity at every answer). */
+  devices: DeviceStates;
   faults: FaultState;
   stats: RequestStats;
   users: EmulatorUser[];

@@ -10,7 +10,11 @@ export interface AccessIdentityGroup {
   email: string;
 }
 
-/** The get-identity response body (the fields Access returns for a person). */
+/**
+ * The get-identity response body (the fields Access returns for a person). The device fields (`geo`,
+ * `is_warp`, `is_gateway`, `device_id`, `device_sessions`, `devicePosture`) and an admin's `idp` are the
+ * person's facts at the time of the answer (see deviceIdentity.ts).
+ */
 export interface AccessIdentity {
   id: string;
   name: string;
@@ -29,8 +33,12 @@ export interface AccessIdentity {
   is_warp: boolean;
   is_gateway: boolean;
   version: number;
+  /** Only for a person with a device. */
+  device_id?: string;
+  /** `{ "<device id>": { last_authenticated: <seconds since epoch> } }`. */
   device_sessions: Record<string, unknown>;
-  devicePosture: Record<string, unknown>;
+  /** Keyed by posture rule id; an admin may replace it with any JSON (malformed-data tests). */
+  devicePosture: unknown;
   /** Identity-provider claims configured on the provider (OpenID Connect logins only). */
   custom?: Record<string, unknown>;
 }

@@ -16,6 +16,19 @@ export type { TlsOptions } from './httpServer';
 export type { Faults } from './faults';
 export type { EmulatorStats } from './stats';
 export type { AccessIdentity, AccessIdentityGroup } from './identities';
+export type {
+  EmulatorDevice,
+  EmulatorIdentityProvider,
+  EmulatorPostureCheck,
+} from './devices';
+export type {
+  DeviceFacts,
+  DevicePatch,
+  PersonFacts,
+  PostureCheckPatch,
+  PostureCheckState,
+} from './deviceStates';
+export type { DevicePostureResult } from './deviceIdentity';
 export type { AccessTokenPayload } from './tokens';
 export { subjectForEmail } from './tokens';
 export type {

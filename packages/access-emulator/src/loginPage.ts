@@ -1,21 +1,14 @@
 /*
- * The HTML pages: login (identity providers, demo users, free-form email), signed out, and login errors.
+ * The HTML pages: login (identity providers, demo users, free-form email, each with its device choices),
+ * signed out, and login errors.
  * Self-contained (inline CSS, no scripts or external assets); every user-provided string is escaped.
  */
+import type { PersonFacts } from './deviceStates';
+import { escapeHtml } from './html';
+import { renderDeviceFieldset } from './loginDevice';
 import type { EmulatorUser } from './users';
 
-const ENTITIES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-  '`': '&#96;',
-};
-
-export function escapeHtml(value: unknown): string {
-  return String(value ?? '').replace(/[&<>"'`]/g, c => ENTITIES[c]);
-}
+export { escapeHtml } from './html';
 
 const STYLE = `
 *{box-sizing:border-box}
@@ -47,6 +40,14 @@ button.primary{border:0;background:#f38020;color:#fff;font-weight:600;border-rad
 .error{background:#fdecea;color:#8a1c12;border-radius:6px;padding:8px 10px;margin-bottom:16px;font-size:.9rem}
 .divider{border-top:1px solid #eceef1;margin:20px 0 16px}
 a{color:#c15f00}
+details.device{margin-top:6px;font-size:.8rem}
+details.device summary{cursor:pointer;color:#5b616e;padding:2px 0}
+fieldset{border:1px solid #eceef1;border-radius:6px;margin:6px 0 0;padding:6px 12px 8px}
+legend{font-size:.75rem;color:#5b616e;padding:0 4px}
+.check,.field{display:flex;align-items:center;gap:6px;margin:4px 0}
+.check label,.field label{display:inline;margin:0;font-weight:400;font-size:.8rem}
+input.country{width:3.5em;border:1px solid #d9dce1;border-radius:4px;padding:3px 6px;font:inherit;text-transform:uppercase}
+.hint{color:#5b616e;font-size:.75rem;margin:4px 0}
 `;
 
 function page(title: string, body: string): string {
@@ -82,7 +83,15 @@ ${hidden('redirect_url', redirectUrl)}
 </form></li>`;
 }
 
-function userButton(user: EmulatorUser, redirectUrl: string) {
+/** Where the device fieldsets get their values; without it the page has none. */
+export interface LoginPageDevices {
+  /** A person's device facts now. */
+  facts(email: string): PersonFacts;
+  /** The country of a person the page does not know yet (the free-form email). */
+  defaultCountry: string;
+}
+
+function userButton(user: EmulatorUser, redirectUrl: string, device: string) {
   const groups = (user.groups ?? [])
     .map(g => `<span>${escapeHtml(typeof g === 'string' ? g : g.name)}</span>`)
     .join('');
@@ -94,7 +103,7 @@ ${hidden('redirect_url', redirectUrl)}
 <span class="email">${escapeHtml(user.email)}</span>
 ${groups ? `<span class="groups">${groups}</span>` : ''}
 </button>
-</form></li>`;
+${device}</form></li>`;
 }
 
 export function renderLoginPage(options: {
@@ -106,12 +115,27 @@ export function renderLoginPage(options: {
   providers?: Array<{ id: string; name: string }>;
   /** Show the user list and email form (default true). */
   oneTimePin?: boolean;
+  /** Device choices in each sign-in form (WARP, country, posture checks). */
+  devices?: LoginPageDevices;
 }): string {
   const { redirectUrl, error, hostname, oneTimePin = true } = options;
   const providers = (options.providers ?? []).map(p =>
     providerButton(p, redirectUrl),
   );
-  const users = options.users.map(u => userButton(u, redirectUrl));
+  const { devices } = options;
+  const users = options.users.map((u, i) =>
+    userButton(
+      u,
+      redirectUrl,
+      devices
+        ? `${renderDeviceFieldset(
+            `device-${i}`,
+            u.name ?? u.email,
+            devices.facts(u.email),
+          )}\n`
+        : '',
+    ),
+  );
   const divider = '<div class="divider"></div>';
   let intro = 'Sign in with an identity provider.';
   if (oneTimePin) {
@@ -126,6 +150,13 @@ ${hidden('redirect_url', redirectUrl)}
 <input id="email" type="email" name="email" required autocomplete="email" placeholder="you@example.com">
 <button class="primary" type="submit">Sign in</button>
 </div>
+${
+  devices
+    ? renderDeviceFieldset('device-email', '', {
+        country: devices.defaultCountry,
+      })
+    : ''
+}
 </form>`;
   return page(
     'Sign in',

@@ -17,7 +17,7 @@ import { type EdgeDecision, headerValue } from './edge';
 export function applyOriginHeaders(
   req: IncomingMessage,
   decision: Extract<EdgeDecision, { kind: 'user' | 'service' }>,
-  ctx: Pick<EmulatorContext, 'publicOrigin' | 'country'>,
+  ctx: Pick<EmulatorContext, 'publicOrigin' | 'country' | 'devices'>,
 ) {
   const headers = req.headers;
   for (const name of [
@@ -39,7 +39,12 @@ export function applyOriginHeaders(
   const ip = req.socket.remoteAddress ?? '';
   const protocol = new URL(ctx.publicOrigin).protocol.replace(/:$/, '');
   headers['cf-connecting-ip'] = ip;
-  headers['cf-ipcountry'] = decision.payload.country ?? ctx.country;
+  // Where the request comes from now: a person's current device country (it may have changed since the
+  // token's `country` was set at login).
+  headers['cf-ipcountry'] =
+    decision.kind === 'user' && decision.payload.email
+      ? ctx.devices.get(decision.payload.email).country
+      : decision.payload.country ?? ctx.country;
   headers['cf-visitor'] = JSON.stringify({ scheme: protocol });
   const forwardedFor = headerValue(req, 'x-forwarded-for');
   headers['x-forwarded-for'] = forwardedFor ? `${forwardedFor}, ${ip}` : ip;

@@ -11,6 +11,11 @@ import {
   DEFAULT_BACKEND_PATHS,
   DEFAULT_COUNTRY,
 } from './defaults';
+import {
+  type DevicePatch,
+  DeviceStates,
+  type PersonFacts,
+} from './deviceStates';
 import { FaultState, type Faults } from './faults';
 import { createHostCheck } from './hosts';
 import { listenClosable } from './httpServer';
@@ -60,6 +65,15 @@ export interface AccessEmulator {
   /** Counts of certs and get-identity requests since start (or the last reset). */
   stats(): EmulatorStats;
   resetStats(): void;
+  /** A person's device facts now (country, idp, device), as get-identity reads them. */
+  getDevice(email: string): PersonFacts;
+  /**
+   * Changes a person's device facts, as `PATCH /cdn-cgi/emulator/users/<email>/device` does: seen by
+   * every session's next get-identity, and by tokens minted from then on. Throws for a bad patch.
+   */
+  updateDevice(email: string, patch: DevicePatch): PersonFacts;
+  /** Back to the users file's device facts: one person, or everyone. */
+  resetDevices(email?: string): void;
   /** Mints a person token as a login would (and records its identity). */
   mintUserToken(
     email: string,
@@ -103,10 +117,12 @@ export async function startAccessEmulator(
     audience: resolved.audience,
     sessionDurationSeconds: resolved.sessionDurationSeconds,
   });
+  const country = (options.country ?? DEFAULT_COUNTRY).toUpperCase();
   const ctx: EmulatorContext = {
     keys,
     tokens,
     identities: new IdentityStore(),
+    devices: new DeviceStates(resolved.users, country),
     faults,
     stats: new RequestStats(),
     users: resolved.users,
@@ -115,7 +131,7 @@ export async function startAccessEmulator(
     allowedHost: createHostCheck(publicOrigin),
     secureCookies: publicOrigin.startsWith('https:'),
     accountId: options.accountId ?? DEFAULT_ACCOUNT_ID,
-    country: (options.country ?? DEFAULT_COUNTRY).toUpperCase(),
+    country,
     ...loginContext(resolved.loginMethods, publicOrigin),
     log: options.log,
   };
@@ -148,6 +164,11 @@ export async function startAccessEmulator(
     getFaults: () => faults.get(),
     stats: () => ctx.stats.get(),
     resetStats: () => ctx.stats.reset(),
+    // Copies: changing what they return changes nothing.
+    getDevice: email => structuredClone(ctx.devices.get(email)),
+    updateDevice: (email, patch) =>
+      structuredClone(ctx.devices.update(email, patch)),
+    resetDevices: email => ctx.devices.reset(email),
     async mintUserToken(email, mintOptions = {}) {
       const { token } = await signInUser(ctx, email, {
         ip: '127.0.0.1',

@@ -40,12 +40,13 @@ export function loginIdentity(
   },
 ): AccessIdentity {
   const external = login.identity;
+  const user = findUser(ctx, email);
   return buildIdentity({
     email,
     user: external
       ? { email, name: external.name, groups: external.groups }
-      : findUser(ctx, email),
-    idp: external?.idp,
+      : user,
+    idp: external?.idp ?? user?.identityProvider,
     custom: external?.custom,
     accountId: ctx.accountId,
     iat: login.iat,
@@ -67,7 +68,8 @@ export async function signInUser(
     identity?: ExternalIdentity;
   },
 ) {
-  const country = findUser(ctx, email)?.country ?? ctx.country;
+  // The country of the person's device facts now (the users file's, or as the login page or an admin set it).
+  const { country } = ctx.devices.get(email);
   const minted = await ctx.tokens.mintUserToken(
     { email, country, custom: options.identity?.custom },
     options.expiresInSeconds,

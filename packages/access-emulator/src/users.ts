@@ -3,6 +3,13 @@
  */
 import { z } from 'zod';
 import {
+  type EmulatorDevice,
+  type EmulatorIdentityProvider,
+  deviceSchema,
+  identityProviderSchema,
+  optionalCountry,
+} from './devices';
+import {
   NO_VALUE,
   nonEmptyString,
   optionalString,
@@ -26,6 +33,10 @@ export interface EmulatorUser {
   groups?: Array<string | EmulatorGroup>;
   /** Two-letter country code for the `country` claim and `geo.country`. */
   country?: string;
+  /** get-identity's `idp` after a login with the user list (default: One-time PIN). */
+  identityProvider?: EmulatorIdentityProvider;
+  /** The person's device: `device_id`, `is_warp`, `is_gateway`, `devicePosture`. Default: none. */
+  device?: EmulatorDevice;
 }
 
 const EMAIL_PATTERN = /^[^\s@<>"'`]+@[^\s@<>"'`]+$/;
@@ -67,12 +78,11 @@ const userSchema = strictObject(
       .array(groupSchema, { invalid_type_error: 'expected a list' })
       .nullish()
       .transform(v => v ?? []),
-    country: optionalString('expected a two-letter country code')
-      .refine(
-        v => v === undefined || /^[A-Za-z]{2}$/.test(v),
-        'expected a two-letter country code',
-      )
-      .transform(v => v?.toUpperCase()),
+    country: optionalCountry(),
+    identityProvider: identityProviderSchema
+      .nullish()
+      .transform(v => v ?? undefined),
+    device: deviceSchema.nullish().transform(v => v ?? undefined),
   },
   'expected a mapping with an email',
 );

@@ -8,7 +8,7 @@
  *   yarn bench                       everything (full lengths)
  *   yarn bench --quick               short runs (or BENCH_QUICK=1)
  *   yarn bench --only=hot,http       a subset: hot, cold, signin, http, first, memory, rsa,
- *                                    boundary-cpu, boundary-signin, boundary (HTTP)
+ *                                    boundary-cpu, boundary-signin, boundary (HTTP), rules
  */
 import { performance } from 'node:perf_hooks';
 import { runBoundaryCpu } from './boundaryCpu';
@@ -22,6 +22,7 @@ import { runHttp } from './http';
 import { runHotPath } from './hotPath';
 import { runMemory } from './memory';
 import { runRsaCheck } from './rsaCheck';
+import { runRulesCpu } from './rulesCpu';
 import { hasGc, note, progress, QUICK, round, writeResult } from './report';
 import { runSignInLatency } from './signInLatency';
 
@@ -36,6 +37,7 @@ const BENCHMARKS = {
   'boundary-cpu': runBoundaryCpu,
   'boundary-signin': runBoundarySignIn,
   boundary: runBoundaryHttp,
+  rules: runRulesCpu,
 } as const;
 type BenchName = keyof typeof BENCHMARKS;
 

@@ -48,15 +48,37 @@ export type CloudflareAccessReasonCode =
  * Why the Access boundary refused a request, beyond a token rejection:
  * `identity_mismatch` (403: the Backstage token belongs to someone other than
  * the person Access signed in), `conflicting_credentials` (401: more than one
- * Authorization credential) and `boundary_unavailable` (503: the boundary has
- * no sign-in provider yet).
+ * Authorization credential), `boundary_unavailable` (503: the boundary has
+ * no sign-in provider yet), and a boundary rule's requirements (403, 503 for
+ * `access_context_unavailable`): `people_only`,
+ * `access_application_required`, `country_not_allowed`,
+ * `identity_provider_not_allowed`, `warp_required`, `posture_required`,
+ * `posture_stale`.
  *
  * @public
  */
 export type CloudflareAccessBoundaryReason =
   | 'identity_mismatch'
   | 'conflicting_credentials'
-  | 'boundary_unavailable';
+  | 'boundary_unavailable'
+  | CloudflareAccessRuleReason;
+
+/**
+ * Why a request did not meet a boundary rule (`boundary.rules`): the
+ * requirement it failed, or 503 `access_context_unavailable` when Access's
+ * get-identity could not be reached for the device facts the rule needs.
+ *
+ * @public
+ */
+export type CloudflareAccessRuleReason =
+  | 'people_only'
+  | 'access_application_required'
+  | 'country_not_allowed'
+  | 'identity_provider_not_allowed'
+  | 'warp_required'
+  | 'posture_required'
+  | 'posture_stale'
+  | 'access_context_unavailable';
 
 // Per reason: `status`, the HTTP status its error class answers with;
 // `sentence`, all the caller is told, the same for every error with this
@@ -174,6 +196,52 @@ const texts: Record<
       'Backstage cannot check Cloudflare Access right now; try again shortly.',
     hint: 'the Access boundary has no cfaccess sign-in provider: register it through cloudflareAccessServiceRef (the module does), and wait for startup to finish',
   },
+  people_only: {
+    status: 403,
+    sentence: 'Only a person may do this, not a service token.',
+    hint: 'a boundary rule with require.peopleOnly matched a service token; give the job a person, or change the rule',
+  },
+  access_application_required: {
+    status: 403,
+    sentence:
+      'This needs a sign-in through the Cloudflare Access application that protects it; reload the page to sign in there.',
+    hint: 'a boundary rule with require.accessApplication matched a token issued for another Access application: put the path behind that application in Cloudflare Access',
+  },
+  country_not_allowed: {
+    status: 403,
+    sentence: 'This is not allowed from the country your request comes from.',
+    hint: 'a boundary rule with require.countries matched a token whose country claim is not in the list',
+  },
+  identity_provider_not_allowed: {
+    status: 403,
+    sentence:
+      'This needs a sign-in through another identity provider; sign out of Cloudflare Access and sign in with the one your team requires.',
+    hint: 'a boundary rule with require.identityProviders matched a session signed in through another identity provider (get-identity idp)',
+  },
+  warp_required: {
+    status: 403,
+    sentence:
+      'This needs the Cloudflare WARP client: turn WARP on, connect, and try again.',
+    hint: 'a boundary rule with require.warp matched a request that did not come through the WARP client (get-identity is_warp)',
+  },
+  posture_required: {
+    status: 403,
+    sentence:
+      'This device has not passed a device posture check this needs; fix what the check looks for, let the WARP client report again, and try again.',
+    hint: 'a boundary rule with require.devicePosture matched a device whose result for that posture rule is missing or failed (get-identity devicePosture)',
+  },
+  posture_stale: {
+    status: 403,
+    sentence:
+      "This device's posture check passed too long ago; make sure the Cloudflare WARP client is running and connected, wait for it to report, and try again.",
+    hint: "a boundary rule's devicePosture maxAge is shorter than the age of the device's last passing result: is the WARP client reporting (every 5 minutes by default)?",
+  },
+  access_context_unavailable: {
+    status: 503,
+    sentence:
+      "Backstage cannot check your device's Cloudflare Access status right now; try again shortly.",
+    hint: 'a boundary rule needs get-identity (WARP, device posture, identity provider) and it could not be reached: check that this server reaches <team domain>/cdn-cgi/access/get-identity',
+  },
 };
 
 /**
@@ -192,6 +260,14 @@ export const boundaryReasons: readonly CloudflareAccessBoundaryReason[] = [
   'identity_mismatch',
   'conflicting_credentials',
   'boundary_unavailable',
+  'people_only',
+  'access_application_required',
+  'country_not_allowed',
+  'identity_provider_not_allowed',
+  'warp_required',
+  'posture_required',
+  'posture_stale',
+  'access_context_unavailable',
 ];
 
 const signInRefusals: readonly CloudflareAccessReasonCode[] = [

@@ -41,6 +41,7 @@ export {
   type CloudflareAccessRejection,
   type CloudflareAccessReasonCode,
   type CloudflareAccessBoundaryReason,
+  type CloudflareAccessRuleReason,
   type CloudflareAccessRejectionDetails,
   type CloudflareAccessRejectionReason,
 } from './errors';
@@ -49,10 +50,18 @@ export {
   type CloudflareAccessService,
 } from './service';
 export { withCloudflareAccessBoundary } from './boundary';
+export {
+  cloudflareAccessContextServiceRef,
+  type CloudflareAccessContext,
+  type CloudflareAccessContextOptions,
+  type CloudflareAccessContextService,
+} from './context';
 export type {
   CloudflareAccessClaims,
+  CloudflareAccessDevice,
   CloudflareAccessGroup,
   CloudflareAccessIdentityProfile,
+  CloudflareAccessPostureResult,
   CloudflareAccessProviderInfo,
   CloudflareAccessResult,
   CloudflareAccessServiceToken,

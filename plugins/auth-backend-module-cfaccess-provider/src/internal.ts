@@ -13,3 +13,10 @@ export {
   inspectCloudflareAccessConfig,
   type InspectCloudflareAccessConfigOptions,
 } from './config';
+export { readBoundaryConfig } from './boundary/boundaryConfig';
+export {
+  applyAccessRules,
+  type AccessCredential,
+  type BoundaryDecision,
+} from './boundary/boundaryDecision';
+export { type AccessRules } from './boundary/rules/accessRules';

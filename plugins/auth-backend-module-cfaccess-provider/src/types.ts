@@ -61,6 +61,54 @@ export type CloudflareAccessIdentityProfile = {
   idp?: { id: string; type: string };
   /** Identity-provider claims from get-identity, when present. */
   custom?: JsonObject;
+  /**
+   * The device and network facts get-identity reported for the session (WARP,
+   * Gateway, device id, posture results). Absent when the identity is built
+   * from the token's claims.
+   */
+  device?: CloudflareAccessDevice;
+  /** When get-identity answered, in milliseconds since the epoch. */
+  fetchedAt?: number;
+};
+
+/**
+ * One device posture result from get-identity's `devicePosture`: whether the
+ * device passed the posture rule, and when the check ran.
+ *
+ * @public
+ */
+export type CloudflareAccessPostureResult = {
+  /** The posture rule's id (the key in `devicePosture`). */
+  ruleId: string;
+  /** The posture rule's name (`rule_name`), `''` when absent. */
+  name: string;
+  /** The kind of check (`type`, e.g. `disk_encryption`), `''` when absent. */
+  type: string;
+  /** `true` only when Access reported the boolean `true`. */
+  success: boolean;
+  /**
+   * When the check ran (`timestamp`), in milliseconds since the epoch; absent
+   * when Access gave no date-time with a time zone.
+   */
+  checkedAt?: number;
+};
+
+/**
+ * The device and network facts of an Access session, as get-identity reported
+ * them. Read leniently: a field of an unexpected type counts as absent (and a
+ * posture result as failed), never as passed.
+ *
+ * @public
+ */
+export type CloudflareAccessDevice = {
+  /** `device_id`: the WARP client's device, when the request came through it. */
+  id?: string;
+  /** `is_warp`: the request came through the WARP client. */
+  warp: boolean;
+  /** `is_gateway`: the request came through Gateway. */
+  gateway: boolean;
+  /** `devicePosture`, one entry per posture rule. */
+  posture: CloudflareAccessPostureResult[];
 };
 
 /**

@@ -1,6 +1,7 @@
 /**
- * The Cloudflare Access sign-in page for Backstage's new frontend system, as
- * a frontend module (alpha, like the system's extension APIs).
+ * The Cloudflare Access sign-in page, and the advice shown for requests
+ * Cloudflare Access checks refused, for Backstage's new frontend system, as
+ * frontend modules (alpha, like the system's extension APIs).
  *
  * @packageDocumentation
  */
@@ -10,4 +11,5 @@ export {
   createCloudflareAccessSignInModule,
   type CloudflareAccessSignInModuleOptions,
 } from './alpha/cloudflareAccessSignInModule';
+export { cloudflareAccessRefusalAdviceModule } from './alpha/cloudflareAccessRefusalAdviceModule';
 export { cloudflareAccessSignInModule as default } from './alpha/cloudflareAccessSignInModule';

@@ -4,10 +4,27 @@
  */
 import type { AccessEmulator, AccessEmulatorOptions } from '../server';
 
-function userLine({ email, name, groups = [] }: AccessEmulator['users'][0]) {
+function deviceText(device: AccessEmulator['users'][0]['device']) {
+  if (!device) {
+    return '';
+  }
+  const checks = device.posture?.length ?? 0;
+  return `, device: WARP ${
+    device.warp ? 'on' : 'off'
+  }, ${checks} posture check${checks === 1 ? '' : 's'}`;
+}
+
+function userLine({
+  email,
+  name,
+  groups = [],
+  device,
+}: AccessEmulator['users'][0]) {
   const names = groups.map(g => (typeof g === 'string' ? g : g.name));
   const suffix = names.length > 0 ? ` [${names.join(', ')}]` : '';
-  return `    ${email}${name ? ` (${name})` : ''}${suffix}`;
+  return `    ${email}${name ? ` (${name})` : ''}${suffix}${deviceText(
+    device,
+  )}`;
 }
 
 function providerLine(p: AccessEmulator['identityProviders'][0]) {

@@ -327,6 +327,45 @@ describe('sign-in through an OpenID Connect provider', () => {
     }
   });
 
+  it("keeps the IdP's idp over the users file's, and reports the person's device", async () => {
+    const port = await freePort();
+    emulator = await startEmulator(`http://localhost:${port}`, {
+      users: [
+        {
+          email: 'carol@example.com',
+          identityProvider: { id: 'file-idp', type: 'google' },
+          device: {
+            id: 'carol-laptop',
+            warp: true,
+            posture: [{ id: 'fw', type: 'firewall', success: true }],
+          },
+        },
+      ],
+    });
+    idp = await startIdp({ port });
+    const browser = new Browser();
+    const { callback } = await signInAtIdp(browser, 'carol', 'carol-password');
+    expect(callback.status).toBe(302);
+    const identity = await (
+      await browser.request(`${emulator.url}/cdn-cgi/access/get-identity`)
+    ).json();
+    expect(identity).toMatchObject({
+      email: 'carol@example.com',
+      idp: { type: 'oidc' },
+      is_warp: true,
+      device_id: 'carol-laptop',
+      devicePosture: { fw: { id: 'fw', type: 'firewall', success: true } },
+    });
+    // An admin's identity provider wins over the login's.
+    emulator.updateDevice('carol@example.com', {
+      identityProvider: { id: 'entra', type: 'azureAD' },
+    });
+    const changed = await (
+      await browser.request(`${emulator.url}/cdn-cgi/access/get-identity`)
+    ).json();
+    expect(changed.idp).toEqual({ id: 'entra', type: 'azureAD' });
+  });
+
   it('starts while the IdP is down, shows an error page, and retries discovery on the next click', async () => {
     const port = await freePort();
     emulator = await startEmulator(`http://localhost:${port}`);

@@ -4,6 +4,14 @@ import { CfAccessConfigError } from '../config/readConfig';
 import { providerSettings } from '../config/settings';
 import { DEFAULT_PROVIDER_ID, providerConfigKey } from '../config/providerId';
 import { ExemptPaths, parseExemptPath } from './exemptPaths';
+import { AccessRules } from './rules/accessRules';
+import {
+  accessRuleSchema,
+  RuleConfigError,
+  RuleLimits,
+  ruleKeys,
+  toAccessRule,
+} from './rules/ruleConfig';
 
 /** What the boundary does with a request that fails it. */
 export type BoundaryMode = 'enforce' | 'report' | 'off';
@@ -13,6 +21,8 @@ export type BoundaryConfig = {
   exemptPaths: ExemptPaths;
   /** `backend.auth.externalAccess` subjects that may call without an Access token. */
   externalAccessWithoutAccess: ReadonlySet<string>;
+  /** What requests to some paths must also meet: device posture, WARP, country… */
+  rules: AccessRules;
 };
 
 /** Where the boundary's settings live. */
@@ -29,8 +39,50 @@ const schema = z
     dangerouslyAllowExternalAccessWithoutAccess: z
       .array(z.string().trim().min(1))
       .default([]),
+    rules: z.array(accessRuleSchema).default([]),
   })
   .strict();
+
+/** The keys allowed where an unknown key was found (`rules[0].require`…). */
+function keysAt(path: ReadonlyArray<string | number>): string[] {
+  const names = path.filter((s): s is string => typeof s === 'string');
+  switch (names[names.length - 1]) {
+    case 'rules':
+      return ruleKeys.rule;
+    case 'require':
+      return ruleKeys.require;
+    case 'devicePosture':
+      return ruleKeys.devicePosture;
+    default:
+      return Object.keys(schema.shape);
+  }
+}
+
+/** A config path as Backstage writes it: `rules[0].require.warp`. */
+function keyPath(segments: ReadonlyArray<string | number>): string {
+  return segments
+    .map((segment, index) =>
+      typeof segment === 'number'
+        ? `[${segment}]`
+        : `${index ? '.' : ''}${segment}`,
+    )
+    .join('');
+}
+
+/** What the provider's other settings allow rules to ask for, read leniently (readConfig reports their errors). */
+function ruleLimits(config: Config): RuleLimits {
+  const provider = providerConfigKey(DEFAULT_PROVIDER_ID);
+  const audience = config.getOptional(`${provider}.audience`);
+  const list = Array.isArray(audience) ? audience : [audience];
+  const audiences = list.every(value => typeof value === 'string')
+    ? (list as string[]).map(value => value.trim())
+    : undefined;
+  return {
+    ...(audiences && { audiences }),
+    identityEnabled:
+      config.getOptional(`${provider}.identity.enabled`) !== false,
+  };
+}
 
 /**
  * Reads `auth.providers.cfaccess.boundary`, failing startup with the key at
@@ -50,18 +102,14 @@ export function readBoundaryConfig(config: Config): BoundaryConfig {
       issue.code === 'unrecognized_keys'
         ? [...issue.path, issue.keys[0]]
         : issue.path;
-    const path = segments
-      .map((segment, index) =>
-        typeof segment === 'number'
-          ? `[${segment}]`
-          : `${index ? '.' : ''}${segment}`,
-      )
-      .join('');
+    const path = keyPath(segments);
     const key = path ? `${boundaryConfigKey}.${path}` : boundaryConfigKey;
     // Only the first letter lowered: the message quotes the value as written.
     const message =
       issue.code === 'unrecognized_keys'
-        ? `is not a boundary setting (${Object.keys(schema.shape).join(', ')})`
+        ? `is not a ${
+            issue.path.length ? 'setting here' : 'boundary setting'
+          } (${keysAt(issue.path).join(', ')})`
         : `${issue.message.charAt(0).toLowerCase()}${issue.message.slice(1)}`;
     throw new CfAccessConfigError(
       `${key} ${message}`,
@@ -69,8 +117,12 @@ export function readBoundaryConfig(config: Config): BoundaryConfig {
       false,
     );
   }
-  const { mode, exemptPaths, dangerouslyAllowExternalAccessWithoutAccess } =
-    parsed.data;
+  const {
+    mode,
+    exemptPaths,
+    dangerouslyAllowExternalAccessWithoutAccess,
+    rules,
+  } = parsed.data;
   const patterns = exemptPaths.map((pattern, index) => {
     try {
       return parseExemptPath(pattern);
@@ -84,9 +136,26 @@ export function readBoundaryConfig(config: Config): BoundaryConfig {
       );
     }
   });
+  const limits = ruleLimits(config);
+  const accessRules = rules.map((rule, index) => {
+    try {
+      return toAccessRule(rule, rule.name ?? `rules[${index}]`, limits);
+    } catch (error) {
+      if (!(error instanceof RuleConfigError)) {
+        throw error;
+      }
+      const path = `rules[${index}].${error.key}`;
+      throw new CfAccessConfigError(
+        `${boundaryConfigKey}.${path} ${error.message}`,
+        [`boundary.${path}`],
+        false,
+      );
+    }
+  });
   return {
     mode,
     exemptPaths: new ExemptPaths(patterns),
+    rules: new AccessRules(accessRules),
     externalAccessWithoutAccess: new Set(
       dangerouslyAllowExternalAccessWithoutAccess,
     ),

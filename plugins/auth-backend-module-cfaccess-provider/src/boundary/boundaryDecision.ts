@@ -10,6 +10,9 @@ import { BackstageCaller } from './backstageTokens';
 import { isPublicKeyPath } from './exemptPaths';
 import { readRequestCredentials } from './requestCredentials';
 import { accessSessionKey } from './sessionSignIns';
+import type { CloudflareAccessIdentityProfile } from '../types';
+import type { AccessRules } from './rules/accessRules';
+import { checkAccessRules } from './rules/checkAccessRules';
 
 /** How a request came through: what the log and the metric call it. */
 export type PassedAs =
@@ -20,12 +23,19 @@ export type PassedAs =
   | 'external'
   | 'user_info';
 
+/** The request's verified Access token, for the rules. */
+export type AccessCredential = { verified: VerifiedAccessToken; token: string };
+
 export type BoundaryDecision =
   | {
       pass: true;
       as: PassedAs;
       /** An Authorization value to set: the Access session's Backstage token. */
       authorization?: string;
+      /** Set when the request came with a valid Access token. */
+      access?: AccessCredential;
+      /** Set for a plugin token: the plugin calls on behalf of a person. */
+      onBehalfOfUser?: boolean;
     }
   | {
       pass: false;
@@ -33,6 +43,10 @@ export type BoundaryDecision =
       /** For the server log only. */
       detail: string;
       subject?: string;
+      /** What the caller must meet, shown to them (a boundary rule's posture check). */
+      requirement?: { postureCheck: string };
+      /** What passing would have set (a rule's refusal in report mode passes). */
+      authorization?: string;
     };
 
 const refuse = (
@@ -40,6 +54,11 @@ const refuse = (
   detail: string,
   subject?: string,
 ): BoundaryDecision => ({ pass: false, reason, detail, subject });
+
+/** The request's path as received. */
+export function requestPath(req: IncomingMessage & { path?: string }): string {
+  return req.path ?? new URL(req.url ?? '/', 'http://x').pathname;
+}
 
 /**
  * Where Backstage's user-info service asks the auth backend for a user's
@@ -110,7 +129,105 @@ function subjectOf(verified: VerifiedAccessToken): string {
 }
 
 /**
- * What the Access boundary does with one request:
+ * What the Access boundary does with one request: its credentials decide
+ * (decideCredentials), then the boundary rules that name the request, for a
+ * request that came through Access or as an external caller without it.
+ * Backstage's own traffic (plugin tokens, the user-info lookup) meets no
+ * rule: it carries no Access context, and the person's request that caused it
+ * met the rules where it entered.
+ */
+export async function decide(
+  req: IncomingMessage & { path?: string },
+  config: BoundaryConfig,
+  hub: AccessHub,
+  nowMs: () => number = Date.now,
+): Promise<BoundaryDecision> {
+  const decision = await decideCredentials(req, config, hub);
+  return applyAccessRules(
+    decision,
+    config.rules,
+    req.method,
+    requestPath(req),
+    {
+      identity: (access, maxAgeMs) => hub.identityFor(access, maxAgeMs),
+      nowMs,
+    },
+  );
+}
+
+/**
+ * A credentials decision with the boundary rules applied: a pass that some
+ * rule names becomes the refusal of the first requirement it does not meet.
+ * Exempt paths, the user-info lookup and a plugin's own calls meet no rule;
+ * a plugin's call on behalf of a person meets only the rules that refuse
+ * such calls; any other caller without an Access token (an external caller
+ * let in without Access) cannot meet one.
+ */
+export async function applyAccessRules(
+  decision: BoundaryDecision,
+  rules: AccessRules,
+  method: string | undefined,
+  path: string,
+  checks: {
+    identity(
+      access: AccessCredential,
+      maxAgeMs: number,
+    ): Promise<CloudflareAccessIdentityProfile | undefined>;
+    nowMs: () => number;
+  },
+): Promise<BoundaryDecision> {
+  if (
+    !decision.pass ||
+    rules.size === 0 ||
+    decision.as === 'exempt' ||
+    decision.as === 'user_info'
+  ) {
+    return decision;
+  }
+  const { access } = decision;
+  // A plugin's own call carries no Access context and meets no rule; one on
+  // behalf of a person meets the rules that refuse such calls.
+  if (decision.as === 'plugin' && !access && !decision.onBehalfOfUser) {
+    return decision;
+  }
+  const matched = rules.matching(method, path);
+  if (matched.length === 0) {
+    return decision;
+  }
+  if (!access) {
+    const rule =
+      decision.as === 'plugin'
+        ? matched.find(r => r.refuseCallsOnBehalfOfPeople)
+        : matched[0];
+    if (!rule) {
+      return decision;
+    }
+    return refuse(
+      'missing_token',
+      decision.as === 'plugin'
+        ? `boundary rule "${rule.label}" refuses plugin calls on behalf of a person (refuseCallsOnBehalfOfPeople): their device was not checked for this request`
+        : `boundary rule "${rule.label}" needs an Access token, and the ${decision.as} caller came without one`,
+    );
+  }
+  const refusal = await checkAccessRules(matched, access, {
+    identity: maxAgeMs => checks.identity(access, maxAgeMs),
+    nowMs: checks.nowMs,
+  });
+  if (!refusal) {
+    return decision;
+  }
+  return {
+    pass: false,
+    reason: refusal.reason,
+    detail: `boundary rule "${refusal.rule.label}": ${refusal.detail}`,
+    subject: subjectOf(access.verified),
+    ...(refusal.requirement && { requirement: refusal.requirement }),
+    ...(decision.authorization && { authorization: decision.authorization }),
+  };
+}
+
+/**
+ * What the Access boundary does with one request's credentials:
  *
  * - Through Access (a valid application token): passes. A request with a
  *   Backstage user token passes only when that user is the one the Access
@@ -121,12 +238,12 @@ function subjectOf(verified: VerifiedAccessToken): string {
  *   verified), and external access callers the config names.
  * - Anything else is refused with the reason.
  */
-export async function decide(
+async function decideCredentials(
   req: IncomingMessage & { path?: string },
   config: BoundaryConfig,
   hub: AccessHub,
 ): Promise<BoundaryDecision> {
-  const path = req.path ?? new URL(req.url ?? '/', 'http://x').pathname;
+  const path = requestPath(req);
   // Backstage's router matches paths case-insensitively (/API/Catalog is the
   // catalog), so every decision about where a request goes reads them so.
   const routed = path.toLowerCase();
@@ -158,7 +275,11 @@ export async function decide(
       return { pass: true, as: 'user_info' };
     }
     if (caller?.kind === 'plugin') {
-      return { pass: true, as: 'plugin' };
+      return {
+        pass: true,
+        as: 'plugin',
+        onBehalfOfUser: caller.onBehalfOfUser,
+      };
     }
     if (
       caller?.kind === 'external' &&
@@ -183,8 +304,12 @@ export async function decide(
   // issued, still good; nothing to check twice.
   const sessionKey = accessSessionKey(verified);
   const known = ready.sessions.known(sessionKey);
+  const access: AccessCredential = {
+    verified,
+    token: credentials.accessToken,
+  };
   if (known !== undefined && credentials.bearer === known.token) {
-    return { pass: true, as: 'access' };
+    return { pass: true, as: 'access', access };
   }
 
   const [bearerCaller, cookieCaller] = await Promise.all([
@@ -195,7 +320,7 @@ export async function decide(
   const own: BackstageCaller | undefined =
     bearerCaller ?? (credentials.hasAuthorization ? undefined : cookieCaller);
   if (own && own.kind !== 'user') {
-    return { pass: true, as: own.kind };
+    return { pass: true, as: own.kind, access };
   }
 
   if (routed.startsWith(SIGN_IN_ROUTES) || !isPluginPath(routed)) {
@@ -203,7 +328,7 @@ export async function decide(
     // failures the way the sign-in page expects; outside /api the app's own
     // files need no Backstage user, so a person Access lets in but the
     // catalog does not know still gets the page that tells them so.
-    return { pass: true, as: 'access' };
+    return { pass: true, as: 'access', access };
   }
 
   let signIn;
@@ -228,12 +353,18 @@ export async function decide(
     // A same-user cookie alone (no Authorization) reaches only the routes
     // that read it; the session's token goes beside it, replacing nothing.
     return credentials.hasAuthorization
-      ? { pass: true, as: 'access' }
-      : { pass: true, as: 'access', authorization: `Bearer ${signIn.token}` };
+      ? { pass: true, as: 'access', access }
+      : {
+          pass: true,
+          as: 'access',
+          authorization: `Bearer ${signIn.token}`,
+          access,
+        };
   }
   return {
     pass: true,
     as: 'access_signed_in',
     authorization: `Bearer ${signIn.token}`,
+    access,
   };
 }

@@ -1,12 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import type { Config } from '@backstage/config';
-import {
-  CloudflareAccessReasonCode,
-  reasonStatus,
-  rejectionHint,
-  rejectionSentence,
-} from '../errors';
+import { reasonStatus, rejectionHint, rejectionSentence } from '../errors';
 import { errorText, logField, logValue, RateLimitedLogger } from '../lib';
 import { accessHubFor, AccessHub } from '../service/accessHub';
 import { BoundaryConfig } from './boundaryConfig';
@@ -22,28 +17,35 @@ const errorNames: Record<number, string> = {
   503: 'ServiceUnavailableError',
 };
 
-/** Backstage's error body (as its error handler answers), with the reason code and one sentence. */
-function refusalBody(reason: CloudflareAccessReasonCode, req: Request) {
+type Refusal = Pick<
+  Extract<BoundaryDecision, { pass: false }>,
+  'reason' | 'requirement'
+>;
+
+/**
+ * Backstage's error body (as its error handler answers), with the reason
+ * code and one sentence; a boundary rule's refusal also names the posture
+ * check to pass (`requirement`), which the sign-in page and API clients show.
+ */
+function refusalBody({ reason, requirement }: Refusal, req: Request) {
   const statusCode = reasonStatus(reason);
+  const check = requirement?.postureCheck;
   return {
     error: {
       name: errorNames[statusCode],
       message: `Cloudflare Access boundary refused the request (${reason}): ${rejectionSentence(
         reason,
-      )}`,
+      )}${check ? ` Posture check: ${JSON.stringify(check)}.` : ''}`,
       reason,
+      ...(requirement && { requirement }),
     },
     request: { method: req.method, url: req.path },
     response: { statusCode },
   };
 }
 
-function sendRefusal(
-  reason: CloudflareAccessReasonCode,
-  req: Request,
-  res: ServerResponse,
-) {
-  const body = refusalBody(reason, req);
+function sendRefusal(refusal: Refusal, req: Request, res: ServerResponse) {
+  const body = refusalBody(refusal, req);
   res.statusCode = body.response.statusCode;
   res.setHeader('content-type', 'application/json; charset=utf-8');
   res.setHeader('cache-control', 'no-store');
@@ -110,12 +112,16 @@ export function createBoundaryMiddleware(options: BoundaryMiddlewareOptions) {
         }
         logRefusal(req, decision);
         if (!enforce) {
+          // As it would have passed: a rule's refusal keeps the session's token.
+          if (decision.authorization) {
+            req.headers.authorization = decision.authorization;
+          }
           metrics.record('reported', decision.reason);
           next();
           return;
         }
         metrics.record('refused', decision.reason);
-        sendRefusal(decision.reason, req, res);
+        sendRefusal(decision, req, res);
       },
       error => {
         options.logger.error(
@@ -129,7 +135,7 @@ export function createBoundaryMiddleware(options: BoundaryMiddlewareOptions) {
           return;
         }
         metrics.record('refused', 'boundary_unavailable');
-        sendRefusal('boundary_unavailable', req, res);
+        sendRefusal({ reason: 'boundary_unavailable' }, req, res);
       },
     );
   };

@@ -2,6 +2,7 @@ import type { RootHttpRouterConfigureContext } from '@backstage/backend-defaults
 import { readBoundaryConfig } from './boundaryConfig';
 import { boundaryMiddlewareFor } from './boundaryMiddleware';
 import { accessHubFor } from '../service/accessHub';
+import { ruleSummary, ruleWarnings } from './rules/ruleSummary';
 
 /**
  * Puts the Cloudflare Access boundary in front of every plugin route: the
@@ -16,7 +17,9 @@ import { accessHubFor } from '../service/accessHub';
  * pass it in: the boundary goes right before the `app.use(routes)` it makes
  * (through `applyDefaults()` or directly); startup fails if it makes none.
  * Settings: `auth.providers.cfaccess.boundary` (`mode` enforce, report or
- * off; `exemptPaths`).
+ * off; `exemptPaths`; `rules`, what requests to some paths must also meet:
+ * device posture, WARP, country, identity provider, a person, a stricter
+ * Access application).
  *
  * @public
  */
@@ -35,6 +38,10 @@ export function withCloudflareAccessBoundary(
       return;
     }
     const logger = context.logger.child({ service: 'cfaccess-boundary' });
+    for (const rule of config.rules.rules) {
+      logger.info(`Cloudflare Access boundary rule ${ruleSummary(rule)}`);
+      ruleWarnings(rule).forEach(warning => logger.warn(warning));
+    }
     const middleware = boundaryMiddlewareFor({
       rootConfig: context.config,
       config,

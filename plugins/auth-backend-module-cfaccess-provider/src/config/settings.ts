@@ -49,6 +49,7 @@ export const providerSettings = {
   'boundary.mode': { default: 'enforce' },
   'boundary.exemptPaths': {},
   'boundary.dangerouslyAllowExternalAccessWithoutAccess': {},
+  'boundary.rules': {},
 } as const satisfies Record<string, SettingDescription>;
 
 type Settings = typeof providerSettings;

@@ -83,6 +83,7 @@ describe('cfaccess doctor, spawned', () => {
       modeSource: 'default',
       exemptPaths: 0,
       externalAccessWithoutAccess: [],
+      rules: [],
     });
     expect(report.teamDomain).toMatchObject({ ok: true });
     expect(report.token).toMatchObject({

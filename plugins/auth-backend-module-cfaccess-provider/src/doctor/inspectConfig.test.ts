@@ -389,6 +389,7 @@ describe('the Access boundary settings', () => {
       modeSource: 'default',
       exemptPaths: 0,
       externalAccessWithoutAccess: [],
+      rules: [],
     });
   });
 
@@ -405,6 +406,7 @@ describe('the Access boundary settings', () => {
       modeSource: 'app-config.production.yaml',
       exemptPaths: 2,
       externalAccessWithoutAccess: [],
+      rules: [],
     });
     expect(
       result.settings.find(
@@ -481,6 +483,47 @@ describe('the Access boundary settings', () => {
     expect(result.boundary?.externalAccessWithoutAccess).toEqual(['ci-bot']);
     expect(result.warnings).toEqual([
       'auth.providers.cfaccess.boundary.dangerouslyAllowExternalAccessWithoutAccess lets the backend.auth.externalAccess subject "ci-bot" call without Cloudflare Access: its token works from anywhere that reaches the backend',
+    ]);
+  });
+
+  it('lists the rules, and warns about a posture age shorter than the WARP client reports', async () => {
+    const result = await inspect({
+      'app-config.yaml': valid,
+      'app-config.production.yaml': withBoundary(
+        [
+          'rules:',
+          '  - name: Run templates',
+          '    match: [POST /api/scaffolder/v2/tasks, /api/scaffolder/v2/actions/*]',
+          '    require:',
+          '      peopleOnly: true',
+          '      warp: true',
+          '      devicePosture:',
+          '        - { rule: disk-id, name: Disk encryption, maxAge: 10m }',
+          '        - { rule: fw-id, maxAge: 90s }',
+          '  - match: GET /api/search/*',
+          '    require: { countries: [de] }',
+        ].join('\n'),
+      ),
+    });
+    expect(result.problems).toEqual([]);
+    expect(result.boundary?.rules).toEqual([
+      'Run templates: POST /api/scaffolder/v2/tasks, /api/scaffolder/v2/actions/* needs a person, WARP, posture Disk encryption within 10 min, posture fw-id within 90 s (get-identity at most 1 min old)',
+      'rules[1]: GET /api/search/* needs country DE',
+    ]);
+    expect(result.warnings).toEqual([
+      'boundary rule "Run templates": posture fw-id must have passed within 90 s, but the WARP client reports posture every 5 min by default: most requests will be refused with posture_stale unless the check runs more often',
+    ]);
+  });
+
+  it('reports a rule that cannot be met as a problem naming the key', async () => {
+    const result = await inspect({
+      'app-config.yaml': valid,
+      'app-config.production.yaml': withBoundary(
+        'rules:\n  - { match: POST /api/x, require: { accessApplication: other-aud } }',
+      ),
+    });
+    expect(result.problems).toEqual([
+      "auth.providers.cfaccess.boundary.rules[0].require.accessApplication must also be in the provider's audience list, or its tokens are never accepted",
     ]);
   });
 

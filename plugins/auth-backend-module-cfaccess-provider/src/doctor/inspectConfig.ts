@@ -13,6 +13,7 @@ import {
   BoundaryMode,
   readBoundaryConfig,
 } from '../boundary/boundaryConfig';
+import { ruleSummary, ruleWarnings } from '../boundary/rules/ruleSummary';
 import { inspectCloudflareAccessConfig } from '../config/checkConfig';
 import { findConfigValueOrigin } from '../config/configOrigin';
 import { valueAtKey } from '../config/configSources';
@@ -73,6 +74,8 @@ export type BoundaryInspection = {
   exemptPaths: number;
   /** The `backend.auth.externalAccess` subjects allowed without an Access token. */
   externalAccessWithoutAccess: string[];
+  /** Each boundary rule in one line: what it matches and needs. */
+  rules: string[];
 };
 
 export type ConfigInspection = {
@@ -181,6 +184,7 @@ function inspectBoundary(
     return undefined;
   }
   const externalAccessWithoutAccess = [...boundary.externalAccessWithoutAccess];
+  warnings.push(...boundary.rules.rules.flatMap(ruleWarnings));
   if (boundary.mode === 'off') {
     // What startup logs for it.
     warnings.push(
@@ -205,6 +209,7 @@ function inspectBoundary(
     modeSource,
     exemptPaths: boundary.exemptPaths.size,
     externalAccessWithoutAccess,
+    rules: boundary.rules.rules.map(ruleSummary),
   };
 }
 

@@ -38,7 +38,13 @@ function boundaryLine(boundary: BoundaryInspection): string {
           'external access subjects',
         )} without Access`
       : ''
-  }; applies when the backend uses withCloudflareAccessBoundary()`;
+  }${
+    boundary.rules.length > 0
+      ? `, ${count(boundary.rules.length, 'rule', 'rules')}`
+      : ''
+  }; applies when the backend uses withCloudflareAccessBoundary()${boundary.rules
+    .map(rule => `\n    rule ${rule}`)
+    .join('')}`;
 }
 
 function configLines(report: DoctorReport): string[] {

@@ -144,6 +144,7 @@ ${boundary}      signIn:
       modeSource: 'app-config.production.yaml',
       exemptPaths: 2,
       externalAccessWithoutAccess: ['ci-bot'],
+      rules: [],
     });
   });
 

@@ -90,6 +90,9 @@ describe('IdentityClient', () => {
         { id: '', name: 'SRE', email: '' },
       ],
       idp: { id: 'idp1', type: 'oidc' },
+      // No device facts in the answer: no WARP, no Gateway, no posture.
+      device: { warp: false, gateway: false, posture: [] },
+      fetchedAt: clock.now(),
     });
     expect(metrics.identityFetch).toHaveBeenCalledWith('success');
   });
@@ -103,7 +106,7 @@ describe('IdentityClient', () => {
     expect(metrics.identityCache).toHaveBeenCalledWith('hit');
     const [key] = [...store.keys()];
     expect(key).toBe(IdentityClient.cacheKey(TEAM_DOMAIN, 'user-1', 'nonce-1'));
-    expect(key).toMatch(/^cfaccess:identity:v3:[0-9a-f]{64}$/);
+    expect(key).toMatch(/^cfaccess:identity:v4:[0-9a-f]{64}$/);
     expect(key).not.toContain('header');
     expect(JSON.stringify([...store.values()])).not.toContain(
       'header.payload.signature',
@@ -206,6 +209,112 @@ describe('IdentityClient', () => {
     expect(metrics.identityFetch).toHaveBeenCalledWith('timeout');
   });
 
+  describe('device facts and a maximum age', () => {
+    it('reads WARP, Gateway, the device id and posture results', async () => {
+      state.identity = () => ({
+        email: 'jane@example.com',
+        is_warp: true,
+        is_gateway: false,
+        device_id: 'laptop-1',
+        devicePosture: {
+          'disk-id': {
+            id: 'disk-id',
+            rule_name: 'Disk encryption',
+            type: 'disk_encryption',
+            success: true,
+            timestamp: '2026-06-01T11:55:00.000Z',
+          },
+        },
+      });
+      const identity = await create().getIdentity(request());
+      expect(identity?.device).toEqual({
+        id: 'laptop-1',
+        warp: true,
+        gateway: false,
+        posture: [
+          {
+            ruleId: 'disk-id',
+            name: 'Disk encryption',
+            type: 'disk_encryption',
+            success: true,
+            checkedAt: Date.parse('2026-06-01T11:55:00.000Z'),
+          },
+        ],
+      });
+      expect(Object.isFrozen(identity?.device?.posture[0])).toBe(true);
+    });
+
+    it('serves the memoised identity while it is young enough, and fetches again once it is older', async () => {
+      const client = create(memoryCache().cache, 3000, undefined, {
+        memoMaxEntries: 10,
+      });
+      const first = await client.getIdentity(request(), { maxAgeMs: 60_000 });
+      clock.advance(59);
+      await client.getIdentity(request(), { maxAgeMs: 60_000 });
+      expect(state.identityRequests).toBe(1);
+      clock.advance(2);
+      const again = await client.getIdentity(request(), { maxAgeMs: 60_000 });
+      expect(state.identityRequests).toBe(2);
+      expect(again?.fetchedAt).toBe(first!.fetchedAt! + 61_000);
+      // The fresher answer replaced the older one for every caller.
+      await expect(client.getIdentity(request())).resolves.toBe(again);
+      expect(state.identityRequests).toBe(2);
+    });
+
+    it('fetches once for concurrent callers that find the identity too old', async () => {
+      const client = create(memoryCache().cache, 3000, undefined, {
+        memoMaxEntries: 10,
+      });
+      await client.getIdentity(request());
+      clock.advance(120);
+      const answers = await Promise.all(
+        Array.from({ length: 5 }, () =>
+          client.getIdentity(request(), { maxAgeMs: 60_000 }),
+        ),
+      );
+      expect(state.identityRequests).toBe(2);
+      expect(new Set(answers).size).toBe(1);
+    });
+
+    it('answers undefined, never the older identity, when the fresh fetch fails', async () => {
+      const client = create(memoryCache().cache, 3000, undefined, {
+        memoMaxEntries: 10,
+      });
+      await client.getIdentity(request());
+      clock.advance(120);
+      state.identityStatus = 500;
+      await expect(
+        client.getIdentity(request(), { maxAgeMs: 60_000 }),
+      ).resolves.toBeUndefined();
+      // Without a maximum age the cached identity still serves sign-in.
+      await expect(client.getIdentity(request())).resolves.toMatchObject({
+        email: 'jane@example.com',
+      });
+    });
+
+    it('fetches again when a cached identity has no fetch time', async () => {
+      const { cache, store } = memoryCache();
+      const key = IdentityClient.cacheKey(TEAM_DOMAIN, 'user-1', 'nonce-1');
+      store.set(
+        key,
+        JSON.stringify({
+          id: 'user-1',
+          name: 'Jane',
+          email: 'jane@example.com',
+          groups: [],
+        }),
+      );
+      const client = create(cache);
+      await expect(client.getIdentity(request())).resolves.toMatchObject({
+        name: 'Jane',
+      });
+      expect(state.identityRequests).toBe(0);
+      const fresh = await client.getIdentity(request(), { maxAgeMs: 60_000 });
+      expect(state.identityRequests).toBe(1);
+      expect(fresh?.fetchedAt).toBe(clock.now());
+    });
+  });
+
   describe('answer bodies', () => {
     it('answers an oversized identity like a failed one, without reading it all', async () => {
       const endless = streamingFetch({});
@@ -278,12 +387,18 @@ describe('IdentityClient', () => {
       name: ['x'],
       idp: 'oidc',
       custom: [1],
+      is_warp: 'true',
+      is_gateway: 1,
+      device_id: 7,
+      devicePosture: 'passed',
     });
     await expect(create().getIdentity(request())).resolves.toEqual({
       id: 'user-1',
       name: 'JANE@example.com',
       email: 'jane@example.com',
       groups: [],
+      device: { warp: false, gateway: false, posture: [] },
+      fetchedAt: clock.now(),
     });
   });
 
@@ -361,11 +476,11 @@ describe('IdentityClient', () => {
   });
 
   describe('cache format', () => {
-    it('stores the identity as a JSON string under a v3 key', async () => {
+    it('stores the identity as a JSON string under a v4 key', async () => {
       const { cache, store } = memoryCache();
       const identity = await create(cache).getIdentity(request());
       const key = IdentityClient.cacheKey(TEAM_DOMAIN, 'user-1', 'nonce-1');
-      expect(key.startsWith('cfaccess:identity:v3:')).toBe(true);
+      expect(key.startsWith('cfaccess:identity:v4:')).toBe(true);
       const value = store.get(key);
       expect(typeof value).toBe('string');
       expect(JSON.parse(value as string)).toEqual(identity);

@@ -42,6 +42,9 @@ export const MEMO_MAX_BYTES = 32 * 1024 * 1024;
 
 export const DEFAULT_MAX_INFLIGHT = 10_000;
 
+/** Clock difference between replicas within which a fetch time is believed. */
+const FETCHED_AT_TOLERANCE_MS = 60_000;
+
 export type IdentityRequest = {
   /** The verified application token; only ever sent to get-identity. */
   token: string;
@@ -52,10 +55,11 @@ export type IdentityRequest = {
   exp: number;
 };
 
-// v3: the key hashes the issuer too (v2 hashed sub and identity_nonce only);
-// the value is a JSON string since v2 (v1 stored an object). A new prefix per
+// v4: the value has the device facts and when get-identity answered; v3: the
+// key hashes the issuer too (v2 hashed sub and identity_nonce only); the
+// value is a JSON string since v2 (v1 stored an object). A new prefix per
 // format, so older entries are never read.
-const CACHE_PREFIX = 'cfaccess:identity:v3:';
+const CACHE_PREFIX = 'cfaccess:identity:v4:';
 
 /**
  * Fetches the user's identity from `<team domain>/cdn-cgi/access/get-identity`
@@ -80,6 +84,11 @@ export class IdentityClient {
     string,
     Promise<CloudflareAccessIdentityProfile | undefined>
   >();
+  /** Fetches for a caller that found the identity too old, one per session. */
+  private readonly refetches = new Map<
+    string,
+    Promise<CloudflareAccessIdentityProfile | undefined>
+  >();
   private readonly now: () => number;
   private readonly fetchImpl: typeof fetch;
   private readonly memo: IdentityMemo;
@@ -97,8 +106,15 @@ export class IdentityClient {
     return CACHE_PREFIX + sha256(`${issuer}\n${sub}\n${identityNonce}`, 'hex');
   }
 
+  /**
+   * The session's identity: memoised, cached or fetched. With `maxAgeMs`, an
+   * identity get-identity gave longer ago than that is fetched again (one
+   * fetch per session at a time); when that fetch fails the answer is
+   * `undefined`, never the older identity.
+   */
   async getIdentity(
     request: IdentityRequest,
+    options: { maxAgeMs?: number } = {},
   ): Promise<CloudflareAccessIdentityProfile | undefined> {
     // Without a nonce there is nothing safe to key on: fetch, do not cache.
     if (!request.identityNonce) {
@@ -110,25 +126,71 @@ export class IdentityClient {
       request.sub,
       request.identityNonce,
     );
+    const identity = await this.sharedLookup(key, request);
+    const { maxAgeMs } = options;
+    if (
+      identity === undefined ||
+      maxAgeMs === undefined ||
+      this.youngEnough(identity, maxAgeMs)
+    ) {
+      return identity;
+    }
+    return this.single(this.refetches, key, () =>
+      this.fetchAndStore(key, request),
+    );
+  }
+
+  /**
+   * Whether get-identity gave the identity at most `maxAgeMs` ago. A fetch
+   * time ahead of this clock (another replica's, or a cache entry written
+   * by anything else) is not believed.
+   */
+  private youngEnough(
+    identity: CloudflareAccessIdentityProfile,
+    maxAgeMs: number,
+  ): boolean {
+    const { fetchedAt } = identity;
+    const now = this.now();
+    return (
+      fetchedAt !== undefined &&
+      fetchedAt <= now + FETCHED_AT_TOLERANCE_MS &&
+      now - fetchedAt <= maxAgeMs
+    );
+  }
+
+  /** The memoised identity, or one lookup per session in flight. */
+  private async sharedLookup(
+    key: string,
+    request: IdentityRequest,
+  ): Promise<CloudflareAccessIdentityProfile | undefined> {
     const memoised = this.memo.get(key, this.now());
     if (memoised) {
       this.options.metrics.identityCache('hit');
       return memoised;
     }
-    const existing = this.inflight.get(key);
+    return this.single(this.inflight, key, () => this.lookup(key, request));
+  }
+
+  /**
+   * One call per key in flight in `map`; beyond maxInflight keys, calls are
+   * not shared, so memory stays bounded.
+   */
+  private single(
+    map: Map<string, Promise<CloudflareAccessIdentityProfile | undefined>>,
+    key: string,
+    call: () => Promise<CloudflareAccessIdentityProfile | undefined>,
+  ): Promise<CloudflareAccessIdentityProfile | undefined> {
+    const existing = map.get(key);
     if (existing) {
       return existing;
     }
-    if (
-      this.inflight.size >= (this.options.maxInflight ?? DEFAULT_MAX_INFLIGHT)
-    ) {
-      // Full: still answer, just without sharing, so memory stays bounded.
-      return this.lookup(key, request);
+    if (map.size >= (this.options.maxInflight ?? DEFAULT_MAX_INFLIGHT)) {
+      return call();
     }
-    const promise = this.lookup(key, request).finally(() => {
-      this.inflight.delete(key);
+    const promise = call().finally(() => {
+      map.delete(key);
     });
-    this.inflight.set(key, promise);
+    map.set(key, promise);
     return promise;
   }
 
@@ -136,20 +198,37 @@ export class IdentityClient {
     key: string,
     request: IdentityRequest,
   ): Promise<CloudflareAccessIdentityProfile | undefined> {
-    const { metrics, logger } = this.options;
+    const { metrics } = this.options;
     const cached = await this.readCache(key, request);
     if (cached) {
       metrics.identityCache('hit');
+      // Held no longer than the entry itself lives: cacheTtlMs from the fetch.
+      const { fetchedAt } = cached.identity;
+      const deadline =
+        fetchedAt === undefined
+          ? this.deadline(request)
+          : Math.min(
+              this.deadline(request),
+              fetchedAt + this.options.cacheTtlMs,
+            );
       return this.memo.set(
         key,
         cached.identity,
         cached.jsonBytes,
-        this.deadline(request),
+        deadline,
         this.now(),
       );
     }
     metrics.identityCache('miss');
+    return this.fetchAndStore(key, request);
+  }
 
+  /** Fetches the identity and keeps it in the memo and the cache, replacing any older one. */
+  private async fetchAndStore(
+    key: string,
+    request: IdentityRequest,
+  ): Promise<CloudflareAccessIdentityProfile | undefined> {
+    const { logger } = this.options;
     const fetched = await this.fetchIdentity(request);
     if (!fetched) {
       // Failures are never cached nor memoised.
@@ -239,7 +318,7 @@ export class IdentityClient {
         }
         return JSON.parse(await readBodyText(res, maxBodyBytes)) as unknown;
       });
-      const identity = parseIdentity(body, request);
+      const identity = parseIdentity(body, request, this.now());
       metrics.identityFetch('success');
       return identity;
     } catch (error) {
@@ -268,6 +347,7 @@ function sameEmail(a: string, b: string): boolean {
 function parseIdentity(
   body: unknown,
   request: IdentityRequest,
+  fetchedAt: number,
 ): CloudflareAccessIdentityProfile {
   // Before anything walks it: deep nesting is never a real answer.
   if (exceedsJsonDepth(body)) {
@@ -300,6 +380,13 @@ function parseIdentity(
       },
     }),
     ...(answer.custom && { custom: answer.custom }),
+    device: {
+      ...(answer.device_id && { id: answer.device_id }),
+      warp: answer.is_warp,
+      gateway: answer.is_gateway,
+      posture: answer.devicePosture,
+    },
+    fetchedAt,
   };
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod/v3';
 import { JsonObject } from '@backstage/types';
+import { readDevicePosture } from '../context/devicePosture';
 import { normalizeAccessGroups } from '../signIn/accessGroups';
 import { CloudflareAccessIdentityProfile } from '../types';
 
@@ -24,6 +25,11 @@ export const identityAnswerSchema = z.object({
     .optional()
     .catch(undefined),
   custom: jsonObject.optional().catch(undefined),
+  // Device facts: only the boolean true is true.
+  is_warp: z.boolean().catch(false),
+  is_gateway: z.boolean().catch(false),
+  device_id: z.string().optional().catch(undefined),
+  devicePosture: z.unknown().transform(readDevicePosture),
 });
 
 /**
@@ -40,4 +46,21 @@ export const cachedIdentitySchema: z.ZodType<CloudflareAccessIdentityProfile> =
     ),
     idp: z.object({ id: z.string(), type: z.string() }).optional(),
     custom: jsonObject.optional(),
+    device: z
+      .object({
+        id: z.string().optional(),
+        warp: z.boolean(),
+        gateway: z.boolean(),
+        posture: z.array(
+          z.object({
+            ruleId: z.string(),
+            name: z.string(),
+            type: z.string(),
+            success: z.boolean(),
+            checkedAt: z.number().optional(),
+          }),
+        ),
+      })
+      .optional(),
+    fetchedAt: z.number().optional(),
   });

@@ -16,20 +16,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createBackend } from '@backstage/backend-defaults';
 import {
-  RootHttpRouterConfigureContext,
-  rootHttpRouterServiceFactory,
-} from '@backstage/backend-defaults/rootHttpRouter';
-import {
-  BackendFeature,
   coreServices,
   createBackendModule,
   createBackendPlugin,
-  createServiceFactory,
-  RootLoggerService,
 } from '@backstage/backend-plugin-api';
-import { mockServices } from '@backstage/backend-test-utils';
 import type { JsonObject } from '@backstage/types';
 import authPlugin from '@backstage/plugin-auth-backend';
 import catalogPlugin from '@backstage/plugin-catalog-backend';
@@ -53,6 +44,10 @@ import {
   TestKey,
   userClaims,
 } from '../__testUtils__/fixtures';
+import {
+  startBoundaryBackend,
+  TestBackend,
+} from '../__testUtils__/boundaryBackend';
 import { authModuleCfAccessProvider as cfaccessModule } from '../module';
 import { cloudflareAccessServiceRef } from '../service';
 import { withCloudflareAccessBoundary } from '../boundary';
@@ -127,39 +122,6 @@ function serviceToken(extra: object = {}) {
 
 // ---------------------------------------------------------------------------
 // What the backends log and count
-
-type LogLine = { level: string; message: string; meta: JsonObject };
-
-function capturingRootLogger(lines: LogLine[]) {
-  const make = (meta: JsonObject): RootLoggerService => {
-    const log =
-      (level: string) =>
-      (message: string, extra?: Error | JsonObject): void => {
-        const line = {
-          level,
-          message,
-          meta: { ...meta, ...(extra instanceof Error ? {} : extra) },
-        };
-        lines.push(line);
-        if (process.env.CFACCESS_BOUNDARY_TEST_LOGS) {
-          // eslint-disable-next-line no-console
-          console.log(level, message, extra);
-        }
-      };
-    return {
-      error: log('error'),
-      warn: log('warn'),
-      info: log('info'),
-      debug: log('debug'),
-      child: childMeta => make({ ...meta, ...childMeta }),
-    };
-  };
-  return createServiceFactory({
-    service: coreServices.rootLogger,
-    deps: {},
-    factory: () => make({}),
-  });
-}
 
 /** The boundary's counter, read through a meter provider of our own. */
 const measurements: Array<{ value: number; attributes: object }> = [];
@@ -420,46 +382,6 @@ function backendConfig(
     },
   };
   return JSON.parse(JSON.stringify(config));
-}
-
-type TestBackend = {
-  base: string;
-  port: number;
-  logs: LogLine[];
-  stop(): Promise<void>;
-};
-
-async function startBoundaryBackend(options: {
-  port: number;
-  config: JsonObject;
-  features: Array<BackendFeature>;
-  configure?: (context: RootHttpRouterConfigureContext) => void;
-  logs?: LogLine[];
-}): Promise<TestBackend> {
-  const logs = options.logs ?? [];
-  const backend = createBackend();
-  backend.add(mockServices.rootConfig.factory({ data: options.config }));
-  backend.add(capturingRootLogger(logs));
-  backend.add(
-    rootHttpRouterServiceFactory({
-      configure: options.configure ?? withCloudflareAccessBoundary(),
-    }),
-  );
-  for (const feature of options.features) {
-    backend.add(feature);
-  }
-  try {
-    await backend.start();
-  } catch (error) {
-    await backend.stop().catch(() => {});
-    throw error;
-  }
-  return {
-    base: `http://127.0.0.1:${options.port}`,
-    port: options.port,
-    logs,
-    stop: () => backend.stop(),
-  };
 }
 
 // ---------------------------------------------------------------------------

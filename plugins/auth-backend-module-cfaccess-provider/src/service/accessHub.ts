@@ -32,6 +32,7 @@ import {
 } from '../boundary/sessionSignIns';
 import type { VerifiedAccessToken } from '../token';
 import type {
+  CloudflareAccessIdentityProfile,
   CloudflareAccessProviderInfo,
   CloudflareAccessResult,
 } from '../types';
@@ -224,6 +225,37 @@ export class AccessHub {
         return ready.signInResolver({ profile, result }, ready.resolverContext);
       },
     );
+  }
+
+  /**
+   * The identity of a verified person's Access session, no older than
+   * `maxAgeMs` (fetched again when it is); undefined when get-identity is
+   * off, unreachable, or the token is a service token's.
+   */
+  async identityFor(
+    access: { verified: VerifiedAccessToken; token: string },
+    maxAgeMs?: number,
+  ): Promise<CloudflareAccessIdentityProfile | undefined> {
+    const client = this.ready?.state.identityClient;
+    const { verified } = access;
+    if (!client || verified.tokenType !== 'user') {
+      return undefined;
+    }
+    try {
+      return await client.getIdentity(
+        {
+          token: access.token,
+          sub: verified.claims.sub,
+          email: verified.claims.email,
+          identityNonce: verified.claims.identity_nonce,
+          exp: verified.claims.exp,
+        },
+        maxAgeMs === undefined ? {} : { maxAgeMs },
+      );
+    } catch {
+      // The client handles what it expects; anything else is no identity.
+      return undefined;
+    }
   }
 
   private requireProvider(): Provider {
