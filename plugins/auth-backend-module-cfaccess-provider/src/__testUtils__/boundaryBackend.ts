@@ -12,12 +12,15 @@ import {
 import {
   BackendFeature,
   coreServices,
+  createBackendModule,
   createServiceFactory,
   RootLoggerService,
 } from '@backstage/backend-plugin-api';
+import { authProvidersExtensionPoint } from '@backstage/plugin-auth-node';
 import { mockServices } from '@backstage/backend-test-utils';
 import type { JsonObject } from '@backstage/types';
 import { withCloudflareAccessBoundary } from '../boundary';
+import { cloudflareAccessServiceRef } from '../service';
 
 export type LogLine = { level: string; message: string; meta: JsonObject };
 
@@ -90,4 +93,41 @@ export async function startBoundaryBackend(options: {
     logs,
     stop: () => backend.stop(),
   };
+}
+
+/**
+ * A custom module registering the cfaccess provider through
+ * cloudflareAccessServiceRef, with no catalog: a service token signs in as
+ * its configured entity ref, a person as user:default/<local part of the
+ * email>; `onResolve` hears each resolution.
+ */
+export function localPartCfaccessModule(
+  onResolve: (ref: string) => void = () => {},
+) {
+  return createBackendModule({
+    pluginId: 'auth',
+    moduleId: 'local-part-cfaccess-provider',
+    register(reg) {
+      reg.registerInit({
+        deps: {
+          providers: authProvidersExtensionPoint,
+          cloudflareAccess: cloudflareAccessServiceRef,
+        },
+        async init({ providers, cloudflareAccess }) {
+          providers.registerProvider({
+            providerId: 'cfaccess',
+            factory: cloudflareAccess.authProviderFactory({
+              async signInResolver({ result }, ctx) {
+                const ref =
+                  result.serviceToken?.entityRef ??
+                  `user:default/${result.claims.email.split('@')[0]}`;
+                onResolve(ref);
+                return ctx.issueToken({ claims: { sub: ref, ent: [ref] } });
+              },
+            }),
+          });
+        },
+      });
+    },
+  });
 }

@@ -292,6 +292,57 @@ describe('IdentityClient', () => {
       });
     });
 
+    it('does not believe a fetch time ahead of this clock (another replica, another writer)', async () => {
+      const { cache, store } = memoryCache();
+      const key = IdentityClient.cacheKey(TEAM_DOMAIN, 'user-1', 'nonce-1');
+      store.set(
+        key,
+        JSON.stringify({
+          id: 'user-1',
+          name: 'Jane',
+          email: 'jane@example.com',
+          groups: [],
+          fetchedAt: clock.now() + 30 * 60_000,
+        }),
+      );
+      const client = create(cache);
+      const identity = await client.getIdentity(request(), {
+        maxAgeMs: 60_000,
+      });
+      expect(state.identityRequests).toBe(1);
+      expect(identity?.fetchedAt).toBe(clock.now());
+    });
+
+    it('holds an identity read from the cache no longer than the cache entry lives', async () => {
+      const { cache, store } = memoryCache();
+      const key = IdentityClient.cacheKey(TEAM_DOMAIN, 'user-1', 'nonce-1');
+      // Another replica fetched it 250 s ago; the cache keeps entries 300 s.
+      store.set(
+        key,
+        JSON.stringify({
+          id: 'user-1',
+          name: 'From the cache',
+          email: 'jane@example.com',
+          groups: [],
+          fetchedAt: clock.now() - 250_000,
+        }),
+      );
+      const client = create(cache, 3000, undefined, {
+        memoMaxEntries: 10,
+        cacheTtlMs: 300_000,
+      });
+      await expect(client.getIdentity(request())).resolves.toMatchObject({
+        name: 'From the cache',
+      });
+      store.delete(key);
+      clock.advance(60);
+      // 310 s after the fetch: not served from the memo any more.
+      await expect(client.getIdentity(request())).resolves.toMatchObject({
+        name: 'Jane Doe',
+      });
+      expect(state.identityRequests).toBe(1);
+    });
+
     it('fetches again when a cached identity has no fetch time', async () => {
       const { cache, store } = memoryCache();
       const key = IdentityClient.cacheKey(TEAM_DOMAIN, 'user-1', 'nonce-1');

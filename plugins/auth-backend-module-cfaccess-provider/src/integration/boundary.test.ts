@@ -18,13 +18,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   coreServices,
-  createBackendModule,
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
 import type { JsonObject } from '@backstage/types';
 import authPlugin from '@backstage/plugin-auth-backend';
 import catalogPlugin from '@backstage/plugin-catalog-backend';
-import { authProvidersExtensionPoint } from '@backstage/plugin-auth-node';
 import { createNoopMeter, Meter, metrics } from '@opentelemetry/api';
 import { decodeJwt, generateKeyPair, SignJWT } from 'jose';
 import { http, HttpResponse } from 'msw';
@@ -45,11 +43,11 @@ import {
   userClaims,
 } from '../__testUtils__/fixtures';
 import {
+  localPartCfaccessModule,
   startBoundaryBackend,
   TestBackend,
 } from '../__testUtils__/boundaryBackend';
 import { authModuleCfAccessProvider as cfaccessModule } from '../module';
-import { cloudflareAccessServiceRef } from '../service';
 import { withCloudflareAccessBoundary } from '../boundary';
 
 jest.setTimeout(60_000);
@@ -282,32 +280,9 @@ const callerPlugin = createBackendPlugin({
 
 /** A custom module registering the cfaccess provider through cloudflareAccessServiceRef, counting sign-in resolutions. */
 const resolutions: string[] = [];
-const countingCfaccessModule = createBackendModule({
-  pluginId: 'auth',
-  moduleId: 'counting-cfaccess-provider',
-  register(reg) {
-    reg.registerInit({
-      deps: {
-        providers: authProvidersExtensionPoint,
-        cloudflareAccess: cloudflareAccessServiceRef,
-      },
-      async init({ providers, cloudflareAccess }) {
-        providers.registerProvider({
-          providerId: 'cfaccess',
-          factory: cloudflareAccess.authProviderFactory({
-            async signInResolver({ result }, ctx) {
-              const ref =
-                result.serviceToken?.entityRef ??
-                `user:default/${result.claims.email.split('@')[0]}`;
-              resolutions.push(ref);
-              return ctx.issueToken({ claims: { sub: ref, ent: [ref] } });
-            },
-          }),
-        });
-      },
-    });
-  },
-});
+const countingCfaccessModule = localPartCfaccessModule(ref =>
+  resolutions.push(ref),
+);
 
 // ---------------------------------------------------------------------------
 // Backends

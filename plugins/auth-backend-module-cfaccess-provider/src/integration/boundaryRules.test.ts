@@ -10,11 +10,9 @@
 import { randomUUID } from 'node:crypto';
 import {
   coreServices,
-  createBackendModule,
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
 import authPlugin from '@backstage/plugin-auth-backend';
-import { authProvidersExtensionPoint } from '@backstage/plugin-auth-node';
 import type { JsonObject } from '@backstage/types';
 import { decodeJwt } from 'jose';
 import { http, HttpResponse } from 'msw';
@@ -36,12 +34,12 @@ import {
   userClaims,
 } from '../__testUtils__/fixtures';
 import {
+  localPartCfaccessModule,
   startBoundaryBackend,
   TestBackend,
 } from '../__testUtils__/boundaryBackend';
 import { cloudflareAccessContextServiceRef } from '../context';
 import { MAX_POSTURE_RESULTS } from '../context/devicePosture';
-import { cloudflareAccessServiceRef } from '../service';
 
 jest.setTimeout(60_000);
 
@@ -144,32 +142,7 @@ function person(device: JsonObject | 'down' = managedDevice()) {
 // ---------------------------------------------------------------------------
 // The backend
 
-/** Signs anyone in as user:default/<local part>, or the service token's subject. */
-const cfaccessModule = createBackendModule({
-  pluginId: 'auth',
-  moduleId: 'rules-test-cfaccess-provider',
-  register(reg) {
-    reg.registerInit({
-      deps: {
-        providers: authProvidersExtensionPoint,
-        cloudflareAccess: cloudflareAccessServiceRef,
-      },
-      async init({ providers, cloudflareAccess }) {
-        providers.registerProvider({
-          providerId: 'cfaccess',
-          factory: cloudflareAccess.authProviderFactory({
-            async signInResolver({ result }, ctx) {
-              const ref =
-                result.serviceToken?.entityRef ??
-                `user:default/${result.claims.email.split('@')[0]}`;
-              return ctx.issueToken({ claims: { sub: ref, ent: [ref] } });
-            },
-          }),
-        });
-      },
-    });
-  },
-});
+const cfaccessModule = localPartCfaccessModule();
 
 /**
  * `POST /tasks`, `GET /geo`, `/idp`, `/strict`, `/quick`: the routes rules

@@ -1,6 +1,12 @@
-import type { VerifiedAccessToken } from '../../token';
+import {
+  RULE_AUD as AUD,
+  RULE_NOW as NOW,
+  testRule,
+  TestRuleRequirements,
+  verifiedPerson,
+  verifiedServiceToken,
+} from '../../__testUtils__/ruleFixtures';
 import type {
-  CloudflareAccessClaims,
   CloudflareAccessIdentityProfile,
   CloudflareAccessPostureResult,
 } from '../../types';
@@ -11,77 +17,14 @@ import {
   RuleFacts,
 } from './accessRule';
 
-const NOW = Date.parse('2026-06-01T12:00:00Z');
 const MINUTE = 60_000;
-const AUD = 'aud-main';
 const ADMIN_AUD = 'aud-admin';
 
-const claims = (
-  overrides: Partial<CloudflareAccessClaims> = {},
-): CloudflareAccessClaims => ({
-  aud: [AUD],
-  email: 'jane@example.com',
-  exp: NOW / 1000 + 3600,
-  iat: NOW / 1000,
-  nbf: NOW / 1000,
-  iss: 'https://testteam.cloudflareaccess.com',
-  type: 'app',
-  identity_nonce: 'nonce-1',
-  sub: 'user-1',
-  country: 'NL',
-  ...overrides,
-});
+const person = verifiedPerson;
+const serviceToken = verifiedServiceToken;
 
-const person = (
-  overrides: Partial<CloudflareAccessClaims> = {},
-): VerifiedAccessToken => ({ tokenType: 'user', claims: claims(overrides) });
-
-const serviceToken = (
-  overrides: Partial<CloudflareAccessClaims> = {},
-): VerifiedAccessToken => ({
-  tokenType: 'service',
-  claims: claims({
-    email: '',
-    sub: '',
-    country: '',
-    common_name: 'ci.access',
-    ...overrides,
-  }),
-  clientId: 'ci.access',
-  subject: { subject: 'ci@example.com', email: 'ci@example.com' },
-});
-
-type RuleRequirements = Partial<
-  Pick<
-    AccessRule,
-    | 'peopleOnly'
-    | 'warp'
-    | 'devicePosture'
-    | 'countries'
-    | 'identityProviders'
-    | 'accessApplication'
-  >
->;
-
-/** A rule as ruleConfig.ts compiles it: needsIdentity follows from what it asks for. */
-const rule = (require: RuleRequirements): AccessRule => {
-  const devicePosture = require.devicePosture ?? [];
-  return {
-    label: 'test rule',
-    match: [],
-    patterns: [],
-    peopleOnly: false,
-    warp: false,
-    refuseCallsOnBehalfOfPeople: false,
-    identityMaxAgeMs: MINUTE,
-    ...require,
-    devicePosture,
-    needsIdentity:
-      require.warp === true ||
-      devicePosture.length > 0 ||
-      require.identityProviders !== undefined,
-  };
-};
+type RuleRequirements = Omit<TestRuleRequirements, 'label'>;
+const rule = (require: RuleRequirements): AccessRule => testRule(require);
 
 const posture = (
   ruleId: string,

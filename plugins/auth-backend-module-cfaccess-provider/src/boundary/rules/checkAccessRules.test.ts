@@ -1,80 +1,33 @@
-import type { VerifiedAccessToken } from '../../token';
-import type {
-  CloudflareAccessClaims,
-  CloudflareAccessIdentityProfile,
-} from '../../types';
+import {
+  RULE_NOW as NOW,
+  testRule,
+  TestRuleRequirements,
+  verifiedPerson,
+  verifiedServiceToken,
+} from '../../__testUtils__/ruleFixtures';
+import type { CloudflareAccessIdentityProfile } from '../../types';
 import type { AccessCredential } from '../boundaryDecision';
 import type { AccessRule } from './accessRule';
 import { checkAccessRules, RuleChecks } from './checkAccessRules';
 
-const NOW = Date.parse('2026-06-01T12:00:00Z');
 const SECOND = 1000;
 
-const claims = (
-  overrides: Partial<CloudflareAccessClaims> = {},
-): CloudflareAccessClaims => ({
-  aud: ['aud-main'],
-  email: 'jane@example.com',
-  exp: NOW / 1000 + 3600,
-  iat: NOW / 1000,
-  nbf: NOW / 1000,
-  iss: 'https://testteam.cloudflareaccess.com',
-  type: 'app',
-  identity_nonce: 'nonce-1',
-  sub: 'user-1',
-  country: 'NL',
-  ...overrides,
-});
-
 const person = (
-  overrides: Partial<CloudflareAccessClaims> = {},
+  overrides: Parameters<typeof verifiedPerson>[0] = {},
 ): AccessCredential => ({
-  verified: { tokenType: 'user', claims: claims(overrides) },
+  verified: verifiedPerson(overrides),
   token: 'person-token',
 });
 
 const serviceToken = (): AccessCredential => ({
-  verified: {
-    tokenType: 'service',
-    claims: claims({ email: '', sub: '', country: '', common_name: 'ci' }),
-    clientId: 'ci.access',
-    subject: { subject: 'ci@example.com', email: 'ci@example.com' },
-  } as VerifiedAccessToken,
+  verified: verifiedServiceToken({ common_name: 'ci' }),
   token: 'service-token',
 });
 
 const rule = (
   label: string,
-  require: Partial<
-    Pick<
-      AccessRule,
-      | 'peopleOnly'
-      | 'warp'
-      | 'devicePosture'
-      | 'countries'
-      | 'identityProviders'
-      | 'accessApplication'
-      | 'identityMaxAgeMs'
-    >
-  >,
-): AccessRule => {
-  const devicePosture = require.devicePosture ?? [];
-  return {
-    label,
-    match: [],
-    patterns: [],
-    peopleOnly: false,
-    warp: false,
-    refuseCallsOnBehalfOfPeople: false,
-    identityMaxAgeMs: 60 * SECOND,
-    ...require,
-    devicePosture,
-    needsIdentity:
-      require.warp === true ||
-      devicePosture.length > 0 ||
-      require.identityProviders !== undefined,
-  };
-};
+  require: Omit<TestRuleRequirements, 'label'>,
+): AccessRule => testRule({ label, ...require });
 
 const identity = (
   device: Partial<NonNullable<CloudflareAccessIdentityProfile['device']>> = {},
