@@ -131,9 +131,10 @@ export interface Config {
         boundary?: {
           /**
            * enforce: a request without a valid Access application token (or
-           * a Backstage plugin token) is refused with 401 and the reason.
-           * report: such requests pass, and are logged and counted. off: no
-           * check. Default enforce.
+           * a Backstage plugin token) is refused with 401 and the reason, and
+           * one that fails a rule with 403 (503 when get-identity cannot be
+           * reached). report: such requests pass, and are logged and
+           * counted. off: no check. Default enforce.
            */
           mode?: 'enforce' | 'report' | 'off';
           /**
@@ -169,11 +170,13 @@ export interface Config {
             name?: string;
             /**
              * "[METHOD[,METHOD]] /path": a * segment is any one segment, a
-             * final * is everything below, e.g. "POST
+             * final * is one or more segments below (not the path itself),
+             * e.g. "POST
              * /api/scaffolder/v2/tasks", "/api/scaffolder/v2/actions/*"; no
              * route parameters (:name).
-             * Matched case-insensitively against the decoded, normalised
-             * path; GET also matches HEAD.
+             * Matched case-insensitively against the path as routed and as
+             * normalised (decoded, dot segments applied); GET also matches
+             * HEAD.
              */
             match: string | string[];
             /** At least one requirement. */
@@ -209,7 +212,8 @@ export interface Config {
             /**
              * How old the get-identity answer may be for this rule's WARP,
              * posture and identity provider checks before it is fetched
-             * again: between 1 second and 1 hour. Default 1 minute.
+             * again: a duration such as 30s, 1m or PT1M, between 1 second
+             * and 1 hour. Default 1 minute.
              */
             identityMaxAge?: string | { [unit: string]: number };
             /**

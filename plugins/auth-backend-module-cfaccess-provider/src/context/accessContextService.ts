@@ -27,7 +27,8 @@ export type CloudflareAccessContextOptions = {
    * How old the identity's facts (groups, identity provider, WARP, device
    * posture) may be, in seconds: an older get-identity answer is fetched
    * again first (one fetch per session at a time, within
-   * `identity.timeoutMs`). At least 1; without it, the cached answer, up to
+   * `identity.timeoutMs`). At least 1 (smaller values count as 1); not a
+   * finite number: a TypeError. Without it, the cached answer, up to
    * `identity.cacheTtlSeconds` old.
    */
   maxIdentityAgeSeconds?: number;
@@ -86,15 +87,18 @@ export function accessContextServiceFor(
       }
       const verified = await ready.state.verifier.verify(token);
       const { maxIdentityAgeSeconds } = options;
+      if (
+        maxIdentityAgeSeconds !== undefined &&
+        !Number.isFinite(maxIdentityAgeSeconds)
+      ) {
+        throw new TypeError(
+          `maxIdentityAgeSeconds must be a finite number of seconds, got ${maxIdentityAgeSeconds}`,
+        );
+      }
       const maxAgeMs =
         maxIdentityAgeSeconds === undefined
           ? undefined
-          : Math.max(
-              MIN_IDENTITY_AGE_SECONDS,
-              Number.isFinite(maxIdentityAgeSeconds)
-                ? maxIdentityAgeSeconds
-                : MIN_IDENTITY_AGE_SECONDS,
-            ) * 1000;
+          : Math.max(MIN_IDENTITY_AGE_SECONDS, maxIdentityAgeSeconds) * 1000;
       const identity = await hub.identityFor({ verified, token }, maxAgeMs);
       return accessContextOf(verified, identity);
     },

@@ -187,12 +187,21 @@ const workPlugin = createBackendPlugin({
               return;
             }
             const maxAge = req.query.maxAge;
-            const context = await accessContext.forRequest(
-              req,
-              typeof maxAge === 'string'
-                ? { maxIdentityAgeSeconds: Number(maxAge) }
-                : {},
-            );
+            let context;
+            try {
+              context = await accessContext.forRequest(
+                req,
+                typeof maxAge === 'string'
+                  ? { maxIdentityAgeSeconds: Number(maxAge) }
+                  : {},
+              );
+            } catch (error) {
+              if (error instanceof TypeError) {
+                res.status(400).json({ misuse: error.message });
+                return;
+              }
+              throw error;
+            }
             const { principal } = (await httpAuth.credentials(req)) as {
               principal: { type: string };
             };
@@ -819,6 +828,20 @@ describe('boundary rules in enforce mode', () => {
         first.body.context.identity.fetchedAt,
       );
       expect(identityHits[email]).toBe(2);
+    });
+
+    it('refuses a maximum age that is not a finite number, rather than reading it as 1 s', async () => {
+      const token = await personToken(person());
+      const res = await send(
+        backend,
+        'get',
+        '/api/work/context?maxAge=Infinity',
+        token,
+      );
+      expect(res.status).toBe(400);
+      expect(res.body.misuse).toBe(
+        'maxIdentityAgeSeconds must be a finite number of seconds, got Infinity',
+      );
     });
 
     it('rejects a forged Access token with 401', async () => {
