@@ -16,7 +16,7 @@ import {
   isCloudflareAccessRejection,
   rejectionHint,
 } from './errors';
-import { IdentityClient } from './identity';
+import { IdentityClient, identityRequestFor } from './identity';
 import { KeyCache, KeyRefresher, SetTimer } from './keys';
 import {
   CfAccessMetrics,
@@ -287,13 +287,9 @@ export function createAuthenticator(
       let identity: CloudflareAccessIdentityProfile | undefined;
       if (verified.tokenType === 'user' && ctx.identityClient) {
         try {
-          identity = await ctx.identityClient.getIdentity({
-            token: token!,
-            sub: verified.claims.sub,
-            email: verified.claims.email,
-            identityNonce: verified.claims.identity_nonce,
-            exp: verified.claims.exp,
-          });
+          identity = await ctx.identityClient.getIdentity(
+            identityRequestFor(token!, verified.claims),
+          );
         } catch (error) {
           // The client handles what it expects; anything else still only costs the identity.
           log.warn(

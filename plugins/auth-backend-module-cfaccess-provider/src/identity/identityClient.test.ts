@@ -75,6 +75,23 @@ describe('IdentityClient', () => {
     ...overrides,
   });
 
+  /** A cache holding Jane's identity for request(), as another replica wrote it. */
+  function cacheHolding(fields: Record<string, unknown>) {
+    const { cache, store } = memoryCache();
+    const key = IdentityClient.cacheKey(TEAM_DOMAIN, 'user-1', 'nonce-1');
+    store.set(
+      key,
+      JSON.stringify({
+        id: 'user-1',
+        name: 'Jane',
+        email: 'jane@example.com',
+        groups: [],
+        ...fields,
+      }),
+    );
+    return { cache, store, key };
+  }
+
   it('fetches the identity with the token as CF_Authorization cookie and normalises groups', async () => {
     const identity = await create().getIdentity(request());
     expect(state.identityCookies).toEqual([
@@ -293,18 +310,9 @@ describe('IdentityClient', () => {
     });
 
     it('does not believe a fetch time ahead of this clock (another replica, another writer)', async () => {
-      const { cache, store } = memoryCache();
-      const key = IdentityClient.cacheKey(TEAM_DOMAIN, 'user-1', 'nonce-1');
-      store.set(
-        key,
-        JSON.stringify({
-          id: 'user-1',
-          name: 'Jane',
-          email: 'jane@example.com',
-          groups: [],
-          fetchedAt: clock.now() + 30 * 60_000,
-        }),
-      );
+      const { cache } = cacheHolding({
+        fetchedAt: clock.now() + 30 * 60_000,
+      });
       const client = create(cache);
       const identity = await client.getIdentity(request(), {
         maxAgeMs: 60_000,
@@ -314,19 +322,11 @@ describe('IdentityClient', () => {
     });
 
     it('holds an identity read from the cache no longer than the cache entry lives', async () => {
-      const { cache, store } = memoryCache();
-      const key = IdentityClient.cacheKey(TEAM_DOMAIN, 'user-1', 'nonce-1');
       // Another replica fetched it 250 s ago; the cache keeps entries 300 s.
-      store.set(
-        key,
-        JSON.stringify({
-          id: 'user-1',
-          name: 'From the cache',
-          email: 'jane@example.com',
-          groups: [],
-          fetchedAt: clock.now() - 250_000,
-        }),
-      );
+      const { cache, store, key } = cacheHolding({
+        name: 'From the cache',
+        fetchedAt: clock.now() - 250_000,
+      });
       const client = create(cache, 3000, undefined, {
         memoMaxEntries: 10,
         cacheTtlMs: 300_000,
@@ -344,17 +344,7 @@ describe('IdentityClient', () => {
     });
 
     it('fetches again when a cached identity has no fetch time', async () => {
-      const { cache, store } = memoryCache();
-      const key = IdentityClient.cacheKey(TEAM_DOMAIN, 'user-1', 'nonce-1');
-      store.set(
-        key,
-        JSON.stringify({
-          id: 'user-1',
-          name: 'Jane',
-          email: 'jane@example.com',
-          groups: [],
-        }),
-      );
+      const { cache } = cacheHolding({});
       const client = create(cache);
       await expect(client.getIdentity(request())).resolves.toMatchObject({
         name: 'Jane',

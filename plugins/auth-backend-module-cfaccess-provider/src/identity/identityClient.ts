@@ -10,7 +10,10 @@ import { discardBody, readBodyText } from '../lib/responseBody';
 import { sha256 } from '../lib/sha256';
 import { sameEmailAddress } from '../signIn/email';
 import { isTimeout, withTimeout } from '../lib/timeout';
-import { CloudflareAccessIdentityProfile } from '../types';
+import {
+  CloudflareAccessClaims,
+  CloudflareAccessIdentityProfile,
+} from '../types';
 
 export type IdentityClientOptions = {
   /** The team domain (token issuer): part of the cache key, so teams never share entries. */
@@ -54,6 +57,23 @@ export type IdentityRequest = {
   /** Token expiry, seconds since epoch. */
   exp: number;
 };
+
+/** What get-identity is asked for a verified person's application token. */
+export function identityRequestFor(
+  token: string,
+  claims: Pick<
+    CloudflareAccessClaims,
+    'sub' | 'email' | 'identity_nonce' | 'exp'
+  >,
+): IdentityRequest {
+  return {
+    token,
+    sub: claims.sub,
+    email: claims.email,
+    identityNonce: claims.identity_nonce,
+    exp: claims.exp,
+  };
+}
 
 // v4: the value has the device facts and when get-identity answered; v3: the
 // key hashes the issuer too (v2 hashed sub and identity_nonce only); the

@@ -30,6 +30,7 @@ import {
   SessionSignIns,
   SignInPurpose,
 } from '../boundary/sessionSignIns';
+import { identityRequestFor } from '../identity/identityClient';
 import type { VerifiedAccessToken } from '../token';
 import type {
   CloudflareAccessIdentityProfile,
@@ -243,13 +244,7 @@ export class AccessHub {
     }
     try {
       return await client.getIdentity(
-        {
-          token: access.token,
-          sub: verified.claims.sub,
-          email: verified.claims.email,
-          identityNonce: verified.claims.identity_nonce,
-          exp: verified.claims.exp,
-        },
+        identityRequestFor(access.token, verified.claims),
         maxAgeMs === undefined ? {} : { maxAgeMs },
       );
     } catch {
