@@ -68,6 +68,8 @@ export default defineConfig({
         `--oidc-client-id ${E2E_OIDC_CLIENT_ID}`,
         '--oidc-client-secret-env CFACCESS_E2E_OIDC_CLIENT_SECRET',
         `--oidc-name '${E2E_OIDC_NAME}'`,
+        // Managed OAuth, as app-config.development.yaml expects: MCP clients sign in through the emulator.
+        '--managed-oauth',
       ].join(' '),
       env: { CFACCESS_E2E_OIDC_CLIENT_SECRET: E2E_OIDC_CLIENT_SECRET },
       url: `${EMULATOR_URL}/cdn-cgi/access/certs`,

@@ -16,6 +16,7 @@ import {
   importJWK,
 } from 'jose';
 import { E2E_EMULATOR_STATE_DIR, EMULATOR_URL } from '../playwright.config';
+import { accessTokenOf } from './support/accessSession';
 
 // Access on every request, over real HTTP against the example backend (boundary in enforce mode,
 // app-config.development.yaml): what a caller gets who goes around Access, sends a token Access did not issue
@@ -110,26 +111,6 @@ function expectRefusal(
       expect(answer.text).not.toContain(signature);
     }
   }
-}
-
-/**
- * Signs a person in on the emulator's login page, as a script would (a form POST without Origin), and returns
- * the Access application token it sets as CF_Authorization. Plain fetch: the cookie must not land in the
- * test's request context, whose cookie jar would send it to the backend port too.
- */
-async function accessTokenOf(email: string): Promise<string> {
-  const res = await fetch(`${EMULATOR_URL}/cdn-cgi/access/login`, {
-    method: 'POST',
-    body: new URLSearchParams({ email, redirect_url: '/' }),
-    redirect: 'manual',
-  });
-  expect(res.status).toBe(302);
-  const token = res.headers
-    .getSetCookie()
-    .map(cookie => /^CF_Authorization=([^;]+)/.exec(cookie)?.[1])
-    .find(Boolean);
-  expect(token).toBeTruthy();
-  return token!;
 }
 
 /** The Backstage token the frontend would hold for an Access session: from /refresh, through Access. */

@@ -47,6 +47,8 @@ const { result } = concurrently(
         '--backend-url http://localhost:7007',
         `--users ${USERS_FILE}`,
         `--aud ${AUD_TAG}`,
+        // Managed OAuth: MCP clients (agents) sign in through the emulator (README: "AI agents and MCP clients").
+        '--managed-oauth',
         ...(IDP_CONFIG ? [`--idp-config '${IDP_CONFIG}'`] : []),
       ].join(' '),
     },

@@ -123,6 +123,17 @@ export interface Config {
           maxBodyBytes?: number;
         };
         /**
+         * The Access application has Cloudflare's Managed OAuth on: Access
+         * signs agents and other MCP clients in (OAuth 2.1) and sends their
+         * requests on with an application token, like a browser's. Backstage's
+         * own OAuth (auth.clientIdMetadataDocuments,
+         * auth.experimentalClientIdMetadataDocuments,
+         * auth.experimentalDynamicClientRegistration) must
+         * then stay off: startup and the doctor warn when it is on. Default
+         * false.
+         */
+        managedOAuth?: boolean;
+        /**
          * The Access boundary: Cloudflare Access checked on every request to
          * every plugin, not only at sign-in. Takes effect only in a backend
          * whose root HTTP router is configured with
@@ -216,6 +227,16 @@ export interface Config {
              * and 1 hour. Default 1 minute.
              */
             identityMaxAge?: string | { [unit: string]: number };
+            /**
+             * Only these callers must meet the rule; the others pass it,
+             * except external access callers let in without Access, who meet
+             * it either way.
+             * people: a person's Access token, or a plugin's call on a
+             * person's behalf (a rule that asks for WARP or device posture
+             * while CI jobs with service tokens use the same paths).
+             * serviceTokens: service tokens only. Default: every caller.
+             */
+            appliesTo?: 'people' | 'serviceTokens';
             /**
              * Refuse, on this rule's paths, a plugin's call made on behalf
              * of a person (a plugin token with no Access token, such as the

@@ -1,11 +1,12 @@
 /*
  * Emulator-only admin endpoints under /cdn-cgi/emulator/: key rotation, fault injection, request
- * counts and people's devices. Reached only through the edge's admin rules (edge.ts).
+ * counts, people's devices and Managed OAuth grants. Reached only through the edge's admin rules (edge.ts).
  */
 import express, { Router } from 'express';
 import type { EmulatorContext } from './context';
 import { createDeviceAdminRoutes } from './deviceAdminRoutes';
 import { validateFaults } from './faults';
+import { createOAuthAdminRoutes } from './oauth/adminRoutes';
 
 export function createAdminRoutes(ctx: EmulatorContext): Router {
   const router = Router();
@@ -49,6 +50,6 @@ export function createAdminRoutes(ctx: EmulatorContext): Router {
     ctx.stats.reset();
     res.json(ctx.stats.get());
   });
-  router.use(createDeviceAdminRoutes(ctx));
+  router.use(createDeviceAdminRoutes(ctx), createOAuthAdminRoutes(ctx));
   return router;
 }

@@ -8,6 +8,7 @@ import { createAccessRoutes } from './accessRoutes';
 import { createAdminRoutes } from './adminRoutes';
 import type { EmulatorContext } from './context';
 import { type EdgeDecision, type Refusal, decideEdge } from './edge';
+import { createOAuthRoutes } from './oauth/routes';
 import { createOidcRoutes } from './oidc/routes';
 import { applyOriginHeaders } from './originHeaders';
 import type { OriginProxy } from './proxy';
@@ -38,7 +39,13 @@ export function createEmulatorApp(
         }
       });
   const access = within(
-    express.Router().use(createAccessRoutes(ctx), createOidcRoutes(ctx)),
+    express
+      .Router()
+      .use(
+        createAccessRoutes(ctx),
+        createOidcRoutes(ctx),
+        createOAuthRoutes(ctx),
+      ),
   );
   const admin = within(createAdminRoutes(ctx));
 
@@ -51,10 +58,12 @@ export function createEmulatorApp(
       const start = Date.now();
       res.once('finish', () => {
         const path = (req.originalUrl ?? req.url).split('?')[0];
+        // A route may name the caller more precisely (the OAuth endpoints name a refusal's reason).
+        const caller = res.locals.caller ?? callers.get(req) ?? '-';
         log(
-          `${req.method} ${path} ${res.statusCode} ${Date.now() - start}ms ${
-            callers.get(req) ?? '-'
-          }`,
+          `${req.method} ${path} ${res.statusCode} ${
+            Date.now() - start
+          }ms ${caller}`,
         );
       });
       next();

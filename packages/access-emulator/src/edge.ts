@@ -2,7 +2,8 @@
  * The Access edge: one decision for every request, HTTP or WebSocket upgrade alike, so a rule cannot be in
  * one path and missing from the other. In order: the Host must be this emulator's (DNS rebinding);
  * /cdn-cgi/ is Access's own (its emulator-only admin endpoints also need a loopback caller and a
- * same-origin Origin or the admin header); everything else needs a valid service token or session.
+ * same-origin Origin or the admin header), and so are the OAuth discovery documents while Managed OAuth
+ * is on; everything else needs a valid service token, Managed OAuth access token or session.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -14,13 +15,24 @@ import {
   CLIENT_SECRET_HEADER,
 } from './defaults';
 import { isLoopbackAddress, ownOrigins } from './hosts';
+import { checkBearerToken, oauthBearerToken } from './oauth/bearer';
+import { isBrowserNavigation, oauthChallenge } from './oauth/challenge';
+import type { ManagedOAuth } from './oauth/managedOAuth';
+import { discoveryDocumentFor } from './oauth/paths';
+import { requestOrigin } from './oauth/resource';
 import { loginRedirectLocation } from './redirects';
 import type { AccessTokenPayload, TokenIssuer } from './tokens';
 import type { ServiceTokenConfig } from './users';
 
 /** Each decision names its `caller` for the request log. */
 export type EdgeDecision = { caller: string } & (
-  | { kind: 'user'; token: string; payload: AccessTokenPayload }
+  | {
+      kind: 'user';
+      token: string;
+      payload: AccessTokenPayload;
+      /** Authenticated by a Managed OAuth access token (its Authorization header is not passed on). */
+      viaOAuth?: boolean;
+    }
   | { kind: 'service'; token: string; payload: AccessTokenPayload }
   /** `/cdn-cgi/…` but the admin endpoints: Access's own endpoints answer. */
   | { kind: 'access' }
@@ -33,7 +45,7 @@ export type EdgeDecision = { caller: string } & (
 export interface Refusal {
   status: number;
   headers?: Record<string, string>;
-  body?: string | { err: string };
+  body?: string | Record<string, string>;
 }
 
 export interface EdgeRules {
@@ -43,6 +55,8 @@ export interface EdgeRules {
   publicOrigin: string;
   tokens: TokenIssuer;
   serviceTokens: ServiceTokenConfig[];
+  /** This application's Managed OAuth, when it is on. */
+  managedOAuth?: ManagedOAuth;
 }
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
@@ -103,6 +117,10 @@ function decideAdmin(req: IncomingMessage, rules: EdgeRules): EdgeDecision {
   return { kind: 'admin', caller: 'admin' };
 }
 
+/** The 401 challenge for the resource on the origin the client used. */
+const challenge = (req: IncomingMessage, rules: EdgeRules, target: string) =>
+  oauthChallenge(requestOrigin(rules.publicOrigin, req.headers.host), target);
+
 async function authenticate(
   req: IncomingMessage,
   rules: EdgeRules,
@@ -129,6 +147,27 @@ async function authenticate(
       ...minted,
     };
   }
+  const oauth = rules.managedOAuth;
+  const bearer = oauth && oauthBearerToken(req);
+  if (oauth && bearer) {
+    const check = await checkBearerToken(
+      oauth,
+      bearer,
+      req.socket.remoteAddress ?? '',
+    );
+    if (!check.ok) {
+      // An invalid token is challenged like a missing one, browser or not: the client has to re-authorize.
+      return refuse(`oauth: ${check.reason}`, challenge(req, rules, target));
+    }
+    const { email, token, payload } = check;
+    return {
+      kind: 'user',
+      caller: `${email} (oauth)`,
+      token,
+      payload,
+      viaOAuth: true,
+    };
+  }
   // A script's token (cf-access-token, as `cloudflared access curl` sends it) counts like the cookie.
   const token = headerValue(req, ACCESS_TOKEN_HEADER) || sessionCookie(req);
   const payload = token
@@ -138,7 +177,10 @@ async function authenticate(
   if (token && payload && typeof payload.email === 'string' && payload.email) {
     return { kind: 'user', caller: payload.email, token, payload };
   }
-  // No session, or an expired or foreign one: sign in again.
+  // No session, or an expired or foreign one: sign in again, or (Managed OAuth) authorize.
+  if (oauth && !isBrowserNavigation(req)) {
+    return refuse('no session', challenge(req, rules, target));
+  }
   return refuse('no session', {
     status: 302,
     headers: {
@@ -172,6 +214,9 @@ export async function decideEdge(
   }
   if (path === '/cdn-cgi' || path.startsWith('/cdn-cgi/')) {
     return { kind: 'access', caller: 'access' };
+  }
+  if (rules.managedOAuth && discoveryDocumentFor(path)) {
+    return { kind: 'access', caller: 'oauth: discovery' };
   }
   return authenticate(req, rules, target);
 }

@@ -5,7 +5,9 @@ export {
   startAccessEmulator,
   type AccessEmulator,
   type AccessEmulatorOptions,
+  type ManagedOAuthInfo,
 } from './server';
+export type { ManagedOAuthOptions } from './oauth/settings';
 export { runCli, createProgram } from './cli';
 export {
   createTlsCertificates,

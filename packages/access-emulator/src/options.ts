@@ -16,6 +16,10 @@ import { isLoopbackName } from './hosts';
 import type { TlsOptions } from './httpServer';
 import { type LoginMethodOptions, resolveLoginMethods } from './loginMethods';
 import {
+  type ManagedOAuthOptions,
+  resolveManagedOAuth,
+} from './oauth/settings';
+import {
   type EmulatorUser,
   type ServiceTokenConfig,
   type UsersConfig,
@@ -65,6 +69,11 @@ export interface AccessEmulatorOptions extends LoginMethodOptions {
   faults?: Faults;
   /** One line per request; default: no logging. */
   log?: (line: string) => void;
+  /**
+   * Cloudflare Access "Managed OAuth": Access as the OAuth authorization server of this application, for
+   * MCP clients and agents (`true` or settings). Default off: nothing changes for browsers either way.
+   */
+  managedOAuth?: boolean | ManagedOAuthOptions;
 }
 
 /** Comma-separated and repeated values as one list. */
@@ -136,6 +145,8 @@ export async function resolveOptions(options: AccessEmulatorOptions) {
     ...(await usersOf(options)),
     loginMethods: await resolveLoginMethods(options),
     audience,
+    /** Managed OAuth's settings when it is on. */
+    managedOAuth: resolveManagedOAuth(options.managedOAuth),
     sessionDurationSeconds: durationSeconds(
       options.sessionDuration ?? DEFAULT_SESSION_DURATION,
       'sessionDuration',

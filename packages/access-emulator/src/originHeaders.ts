@@ -32,6 +32,10 @@ export function applyOriginHeaders(
   ]) {
     delete headers[name];
   }
+  // The access token was for Access, not the origin: it sees a browser's request ("no difference").
+  if (decision.kind === 'user' && decision.viaOAuth) {
+    delete headers.authorization;
+  }
   headers[ASSERTION_HEADER] = decision.token;
   if (decision.kind === 'user' && decision.payload.email) {
     headers[EMAIL_HEADER] = decision.payload.email;

@@ -315,6 +315,9 @@ describe('access emulator', () => {
       ['javascript:alert(1)', '/'],
       ['http://localhost:1/other-port', '/'],
       ['/cdn-cgi/access/logout', '/'],
+      // The edge matches /cdn-cgi/ case-insensitively: this one would log the person out.
+      ['/CDN-CGI/access/logout', '/'],
+      ['/Cdn-Cgi/Access/Logout?x=1', '/'],
       ['', '/'],
       [
         '/catalog/default/user/alice#section',

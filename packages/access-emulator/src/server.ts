@@ -21,6 +21,11 @@ import { createHostCheck } from './hosts';
 import { listenClosable } from './httpServer';
 import { IdentityStore } from './identities';
 import { KeyStore } from './keys';
+import { ManagedOAuth } from './oauth/managedOAuth';
+import {
+  AUTHORIZATION_SERVER_PATH,
+  CLOUDFLARE_PROTECTED_RESOURCE_PATH,
+} from './oauth/paths';
 import {
   type IdentityProviderSummary,
   loginContext,
@@ -40,6 +45,16 @@ import { createUpgradeHandler } from './upgrade';
 import type { EmulatorUser } from './users';
 
 export type { AccessEmulatorOptions } from './options';
+
+/** Where an MCP client or agent finds this application's Managed OAuth. */
+export interface ManagedOAuthInfo {
+  /** `<url>/.well-known/oauth-authorization-server` (RFC 8414). */
+  authorizationServerMetadataUrl: string;
+  /** `<url>/.well-known/cloudflare-access-protected-resource`, where the 401 challenge points. */
+  protectedResourceMetadataUrl: string;
+  accessTokenLifetimeSeconds: number;
+  grantSessionDurationSeconds: number;
+}
 
 export interface AccessEmulator {
   /** Public URL (origin) of the emulator, e.g. `http://localhost:7000` (`https://` with `tls`). */
@@ -83,6 +98,13 @@ export interface AccessEmulator {
   mintServiceToken(clientId: string): Promise<string>;
   /** Verifies a token against the emulator's keys, issuer and audience. */
   verifyToken(token: string): Promise<AccessTokenPayload>;
+  /** Managed OAuth's discovery URLs and lifetimes; undefined when it is off. */
+  managedOAuth?: ManagedOAuthInfo;
+  /**
+   * Revokes every Managed OAuth grant, as `DELETE /cdn-cgi/emulator/oauth/grants` does: their access
+   * and refresh tokens stop working. Returns how many were alive (0 when Managed OAuth is off).
+   */
+  revokeOAuthGrants(): number;
 }
 
 /** Starts an emulator. Resolves once it is listening. */
@@ -134,6 +156,24 @@ export async function startAccessEmulator(
     country,
     ...loginContext(resolved.loginMethods, publicOrigin),
     log: options.log,
+    managedOAuth:
+      resolved.managedOAuth &&
+      new ManagedOAuth({
+        settings: resolved.managedOAuth,
+        keys,
+        issuer: publicOrigin,
+        audience: resolved.audience,
+        // Never longer than a login's token either.
+        signIn: (email, ip, expiresInSeconds) =>
+          signInUser(ctx, email, {
+            ip,
+            expiresInSeconds: Math.min(
+              expiresInSeconds,
+              resolved.sessionDurationSeconds,
+            ),
+          }),
+        verifyApplicationToken: token => tokens.verify(token),
+      }),
   };
   const proxy = createOriginProxy({
     frontendUrl: resolved.frontendUrl,
@@ -180,5 +220,14 @@ export async function startAccessEmulator(
       return (await tokens.mintServiceToken(clientId)).token;
     },
     verifyToken: token => tokens.verify(token),
+    managedOAuth: resolved.managedOAuth && {
+      authorizationServerMetadataUrl: `${publicOrigin}${AUTHORIZATION_SERVER_PATH}`,
+      protectedResourceMetadataUrl: `${publicOrigin}${CLOUDFLARE_PROTECTED_RESOURCE_PATH}`,
+      accessTokenLifetimeSeconds:
+        resolved.managedOAuth.accessTokenLifetimeSeconds,
+      grantSessionDurationSeconds:
+        resolved.managedOAuth.grantSessionDurationSeconds,
+    },
+    revokeOAuthGrants: () => ctx.managedOAuth?.revokeAllGrants() ?? 0,
   };
 }

@@ -76,6 +76,11 @@ describe('safeRedirectPath', () => {
     '/\\evil',
     '/x\r\nSet-Cookie: a=b',
     'data:text/html,hi',
+    '/cdn-cgi/access/logout',
+    '/CDN-CGI/access/logout',
+    'http://localhost:7000/CDN-CGI/ACCESS/LOGOUT',
+    '/cdn-CGI/access/oauth/token',
+    '/CDN-CGI',
     undefined,
     42,
   ])('falls back to / for %p', raw => {

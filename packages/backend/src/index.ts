@@ -8,6 +8,7 @@ import { createBackend } from '@backstage/backend-defaults';
 import { rootHttpRouterServiceFactory } from '@backstage/backend-defaults/rootHttpRouter';
 import { withCloudflareAccessBoundary } from '@cfaccess/plugin-auth-backend-module-cfaccess-provider';
 import { cfaccessAuthModule } from './modules/cfaccessAuth';
+import { permissionPolicyModule } from './modules/permissionPolicy';
 
 const backend = createBackend();
 
@@ -29,11 +30,10 @@ backend.add(cfaccessAuthModule);
 backend.add(import('@backstage/plugin-catalog-backend'));
 backend.add(import('@backstage/plugin-catalog-backend-module-logs'));
 
-// permissions
+// permissions: everything is allowed but reading a restricted entity, which only its owners may
+// (modules/permissionPolicy.ts); the same for a person in the browser, a script and an agent
 backend.add(import('@backstage/plugin-permission-backend'));
-backend.add(
-  import('@backstage/plugin-permission-backend-module-allow-all-policy'),
-);
+backend.add(permissionPolicyModule);
 
 // user settings, so the signed-in user's profile shows on the settings page
 backend.add(import('@backstage/plugin-user-settings-backend'));
@@ -45,6 +45,12 @@ backend.add(import('@backstage/plugin-scaffolder-backend'));
 backend.add(
   import('@backstage/plugin-catalog-backend-module-scaffolder-entity-model'),
 );
+
+// MCP actions: AI agents and other MCP clients use the actions of the plugins named in
+// backend.actions.pluginSources (app-config.yaml) at /api/mcp-actions/v1, as the Backstage user their
+// Access identity signs in as (through the boundary). Behind Cloudflare Access, Managed OAuth signs the
+// agent in; Backstage's own OAuth stays off (docs: agents and MCP clients).
+backend.add(import('@backstage/plugin-mcp-actions-backend'));
 
 // Backstage logs a failed startup (a misconfiguration, a database that is down) and keeps the process up,
 // never ready. Exit instead, so a deployment sees the failure and its message, and restarts.

@@ -13,7 +13,12 @@ export type Answer = {
 
 export function request(
   url: string,
-  options: { headers?: Record<string, string>; ca?: string } = {},
+  options: {
+    headers?: Record<string, string>;
+    ca?: string;
+    method?: string;
+    body?: string;
+  } = {},
 ): Promise<Answer> {
   const target = new URL(url);
   const client = target.protocol === 'https:' ? https : http;
@@ -21,7 +26,7 @@ export function request(
     const req = client.request(
       target,
       {
-        method: 'GET',
+        method: options.method ?? 'GET',
         headers: options.headers,
         ...(target.protocol === 'https:' && { ca: options.ca }),
         timeout: 15000,
@@ -41,6 +46,6 @@ export function request(
     );
     req.on('timeout', () => req.destroy(new Error(`timeout: ${url}`)));
     req.on('error', reject);
-    req.end();
+    req.end(options.body);
   });
 }

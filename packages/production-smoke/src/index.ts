@@ -17,7 +17,11 @@ import { checkBoundary } from './checks/boundary';
 import { checkBrowserSignIn } from './checks/browserSignIn';
 import { checkBuiltApp } from './checks/builtApp';
 import { checkStartupErrors } from './checks/startupErrors';
-import { checkForgedTokens, checkServiceToken } from './checks/tokens';
+import {
+  checkForgedTokens,
+  checkMcpActions,
+  checkServiceToken,
+} from './checks/tokens';
 import { BACKEND_URL, PORTS } from './ports';
 import { readmeStep } from './readmeSteps';
 import { runStep } from './shell';
@@ -119,6 +123,7 @@ async function main(): Promise<number> {
       screenshotDir: runDir,
     });
     await checkServiceToken(report, stack);
+    await checkMcpActions(report, stack);
     await checkForgedTokens(report, stack.emulator);
     await checkBoundary(report, stack);
     const { certsRequests } = stack.emulator.stats();

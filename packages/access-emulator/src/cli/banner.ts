@@ -57,6 +57,11 @@ export function bannerLines(
           `    Redirect URI to register at the IdP: ${providers[0].redirectUri}`,
         ]
       : []),
+    ...(emulator.managedOAuth
+      ? [
+          `  Managed OAuth: ${emulator.managedOAuth.authorizationServerMetadataUrl}`,
+        ]
+      : []),
     '',
   ];
 }

@@ -15,6 +15,7 @@ import {
 } from '../defaults';
 import { type AccessEmulatorOptions, startAccessEmulator } from '../server';
 import { bannerLines } from './banner';
+import { addManagedOAuthOptions, managedOAuthFromCli } from './oauth';
 import { addIdentityProviderOptions, loginOptionsFromCli } from './oidc';
 import {
   TLS_CERTIFICATES_COMMAND,
@@ -107,7 +108,9 @@ export function createProgram(): Command {
       integer(0, 600000),
     )
     .option('-q, --quiet', 'do not log requests', false);
-  return addTlsOptions(addIdentityProviderOptions(program));
+  return addManagedOAuthOptions(
+    addTlsOptions(addIdentityProviderOptions(program)),
+  );
 }
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
@@ -143,6 +146,11 @@ async function startFromCli(args: string[]) {
       ? undefined
       : line => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
     tls: await tlsOptionsFromCli(opts),
+    managedOAuth: managedOAuthFromCli(
+      opts,
+      name => program.getOptionValueSource(name),
+      message => program.error(`error: ${message}`),
+    ),
   };
   const emulator = await startAccessEmulator(options);
   bannerLines(emulator, options).forEach(line => out(line));

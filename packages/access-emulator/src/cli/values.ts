@@ -25,12 +25,17 @@ export function collect(fallback?: unknown) {
   ];
 }
 
-/** A duration as `--session-duration` takes it, checked but kept as written. */
-export function duration(value: string) {
-  try {
-    durationSeconds(value, '--session-duration');
-  } catch (error: any) {
-    throw new InvalidArgumentError(error.message);
-  }
-  return value;
+/** A parser for a duration flag: the value checked, but kept as written. */
+export function durationFlag(flag: string) {
+  return (value: string) => {
+    try {
+      durationSeconds(value, flag);
+    } catch (error: any) {
+      throw new InvalidArgumentError(error.message);
+    }
+    return value;
+  };
 }
+
+/** A duration as `--session-duration` takes it, checked but kept as written. */
+export const duration = durationFlag('--session-duration');

@@ -4,7 +4,6 @@
  * origin), and the identity that get-identity then reports.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -617,12 +616,24 @@ describe('sign-in through an OpenID Connect provider', () => {
   });
 });
 
+/**
+ * A port that is free now, for a server started a moment later. Taken below Linux's ephemeral range
+ * (32768 and up), where port 0 and outgoing connections of tests running alongside take theirs, so it is
+ * not handed out again in between.
+ */
 async function freePort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>(resolve => server.close(() => resolve()));
-  return port;
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 10000);
+    const server = http.createServer();
+    const bound = await new Promise<boolean>(resolve => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (bound) {
+      await new Promise<void>(resolve => server.close(() => resolve()));
+      return port;
+    }
+  }
 }
 
 describe('identity provider configuration', () => {

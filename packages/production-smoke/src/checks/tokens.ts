@@ -1,6 +1,7 @@
 /*
- * Machines and attackers: a service token signs in through the edge; a forged token sent straight to the
- * backend (skipping Access) gets 401 with a reason code; the development service token is not allowed.
+ * Machines and attackers: a service token signs in through the edge, and calls the MCP actions as a CI
+ * job's agent does; a forged token sent straight to the backend (skipping Access) gets 401 with a reason
+ * code; the development service token is not allowed.
  */
 import type { AccessEmulator } from '@cfaccess/access-emulator';
 import type { Report } from '@cfaccess/harness';
@@ -46,6 +47,48 @@ export async function checkServiceToken(
   const ref = userEntityRef(res.body);
   report.check(
     'a service token signs in through the HTTPS edge',
+    res.status === 200 && ref === 'user:default/ci-bot',
+    `${res.status} as ${ref}, ${Date.now() - started} ms`,
+  );
+}
+
+/** The MCP result of one JSON-RPC answer, sent as JSON or as one server-sent event. */
+function mcpResult(body: string): any {
+  try {
+    const json = body.startsWith('{') ? body : /^data: (.*)$/m.exec(body)?.[1];
+    return json ? JSON.parse(json)?.result : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function checkMcpActions(
+  report: Report,
+  options: {
+    caCertPem: string;
+    serviceToken: { clientId: string; clientSecret: string };
+  },
+) {
+  const started = Date.now();
+  const res = await request(`${EDGE_URL}/api/mcp-actions/v1`, {
+    ca: options.caCertPem,
+    method: 'POST',
+    headers: {
+      'CF-Access-Client-Id': options.serviceToken.clientId,
+      'CF-Access-Client-Secret': options.serviceToken.clientSecret,
+      'Content-Type': 'application/json',
+      Accept: 'application/json, text/event-stream',
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name: 'auth.who-am-i', arguments: {} },
+    }),
+  });
+  const ref = mcpResult(res.body)?.structuredContent?.userInfo?.userEntityRef;
+  report.check(
+    "a CI job's service token calls the MCP actions through the HTTPS edge",
     res.status === 200 && ref === 'user:default/ci-bot',
     `${res.status} as ${ref}, ${Date.now() - started} ms`,
   );

@@ -265,6 +265,53 @@ describe('readBoundaryConfig rules', () => {
     });
   });
 
+  it.each(['people', 'serviceTokens'] as const)(
+    'reads appliesTo %s',
+    appliesTo => {
+      const [read] = readRules([
+        { match: '/api/x', require: { countries: ['NL'] }, appliesTo },
+      ]);
+      expect(read.appliesTo).toBe(appliesTo);
+    },
+  );
+
+  it.each([
+    { peopleOnly: true },
+    { warp: true },
+    { devicePosture: [{ rule: 'disk' }] },
+    { identityProviders: ['okta'] },
+  ])(
+    'refuses a rule for service tokens that only a person could meet: %j',
+    require => {
+      expect(
+        ruleFailure(
+          [{ match: '/api/x', require, appliesTo: 'serviceTokens' }],
+          'rules[0].appliesTo',
+        ),
+      ).toBe(
+        'is serviceTokens, but the rule asks for a person, WARP, device posture or an identity provider, which a service token never has: no request could meet it',
+      );
+    },
+  );
+
+  it('refuses refuseCallsOnBehalfOfPeople on a rule for service tokens, where it could never refuse', () => {
+    expect(
+      ruleFailure(
+        [
+          {
+            match: '/api/x',
+            require: { countries: ['NL'] },
+            appliesTo: 'serviceTokens',
+            refuseCallsOnBehalfOfPeople: true,
+          },
+        ],
+        'rules[0].refuseCallsOnBehalfOfPeople',
+      ),
+    ).toBe(
+      'is true, but the rule applies to service tokens only (appliesTo: serviceTokens), and a plugin calling on behalf of a person is that person: it would never refuse anything',
+    );
+  });
+
   it('labels an unnamed rule by where it is configured', () => {
     const read = readRules([
       { name: 'first', match: '/api/a', require: { peopleOnly: true } },
@@ -358,7 +405,7 @@ describe('readBoundaryConfig rules', () => {
           'rules[0].requires',
         ),
       ).toBe(
-        'is not a setting here (name, match, require, identityMaxAge, refuseCallsOnBehalfOfPeople)',
+        'is not a setting here (name, match, require, identityMaxAge, refuseCallsOnBehalfOfPeople, appliesTo)',
       );
     });
 
@@ -488,6 +535,11 @@ describe('readBoundaryConfig rules', () => {
         { match: '/api/x', require: { countries: [] } },
         'rules[0].require.countries',
         EMPTY_LIST,
+      ],
+      [
+        { match: '/api/x', require: { warp: true }, appliesTo: 'robots' },
+        'rules[0].appliesTo',
+        'must be people or serviceTokens',
       ],
     ])('a value of the wrong shape: %j', (rule, key, message) => {
       expect(ruleFailure([rule], key)).toBe(message);

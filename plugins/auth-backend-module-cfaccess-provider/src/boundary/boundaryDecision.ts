@@ -13,6 +13,7 @@ import { accessSessionKey } from './sessionSignIns';
 import type { CloudflareAccessIdentityProfile } from '../types';
 import type { AccessRules } from './rules/accessRules';
 import { checkAccessRules } from './rules/checkAccessRules';
+import { type RuleCaller, ruleAppliesTo } from './rules/accessRule';
 
 /** How a request came through: what the log and the metric call it. */
 export type PassedAs =
@@ -155,6 +156,21 @@ export async function decide(
   );
 }
 
+/** Who a passed request comes from, for a rule's appliesTo. */
+function ruleCallerOf(decision: BoundaryDecision & { pass: true }): RuleCaller {
+  // A plugin acting for a person is that person, whatever Access token comes with it.
+  if (decision.as === 'plugin' && decision.onBehalfOfUser) {
+    return 'person';
+  }
+  if (decision.access) {
+    return decision.access.verified.tokenType === 'service'
+      ? 'serviceToken'
+      : 'person';
+  }
+  // Without Access and not for a person: an external caller, held to every rule.
+  return 'other';
+}
+
 /**
  * A credentials decision with the boundary rules applied: a pass that some
  * rule names becomes the refusal of the first requirement it does not meet.
@@ -190,7 +206,9 @@ export async function applyAccessRules(
   if (decision.as === 'plugin' && !access && !decision.onBehalfOfUser) {
     return decision;
   }
-  const matched = rules.matching(method, path);
+  const matched = rules
+    .matching(method, path)
+    .filter(rule => ruleAppliesTo(rule, ruleCallerOf(decision)));
   if (matched.length === 0) {
     return decision;
   }
@@ -320,7 +338,12 @@ async function decideCredentials(
   const own: BackstageCaller | undefined =
     bearerCaller ?? (credentials.hasAuthorization ? undefined : cookieCaller);
   if (own && own.kind !== 'user') {
-    return { pass: true, as: own.kind, access };
+    return {
+      pass: true,
+      as: own.kind,
+      access,
+      ...(own.kind === 'plugin' && { onBehalfOfUser: own.onBehalfOfUser }),
+    };
   }
 
   if (routed.startsWith(SIGN_IN_ROUTES) || !isPluginPath(routed)) {

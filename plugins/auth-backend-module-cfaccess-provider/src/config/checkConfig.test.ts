@@ -186,6 +186,109 @@ describe('checkCloudflareAccessConfig', () => {
     expect(logger.warn).not.toHaveBeenCalled();
   });
 
+  describe("Managed OAuth and Backstage's own OAuth", () => {
+    const withOAuth = (managedOAuth: boolean | undefined, own: object) =>
+      new ConfigReader({
+        auth: {
+          environment: 'development',
+          ...own,
+          providers: {
+            cfaccess: {
+              teamDomain: 'http://localhost:7000',
+              audience: 'aud',
+              ...(managedOAuth === undefined ? {} : { managedOAuth }),
+            },
+          },
+        },
+      });
+
+    it.each([
+      [
+        { clientIdMetadataDocuments: { enabled: true } },
+        'auth.clientIdMetadataDocuments.enabled',
+      ],
+      [
+        { experimentalDynamicClientRegistration: { enabled: true } },
+        'auth.experimentalDynamicClientRegistration.enabled',
+      ],
+      [
+        { experimentalClientIdMetadataDocuments: { enabled: true } },
+        'auth.experimentalClientIdMetadataDocuments.enabled',
+      ],
+    ])(
+      'warns when Managed OAuth is expected and %j is on',
+      async (own, key) => {
+        const logger = mockServices.logger.mock();
+        await checkCloudflareAccessConfig({
+          config: withOAuth(true, own),
+          logger,
+        });
+        expect(logger.warn).toHaveBeenCalledTimes(1);
+        expect(logger.warn).toHaveBeenCalledWith(
+          `auth.providers.cfaccess.managedOAuth says Cloudflare Access signs agents in (Managed OAuth), but Backstage's own OAuth is on too (${key}): Backstage then publishes OAuth metadata that sends MCP clients to its own auth backend, which Cloudflare advises against. Turn it off and let Access do the OAuth.`,
+        );
+      },
+    );
+
+    it('names every setting that is on', async () => {
+      const report = await inspectCloudflareAccessConfig({
+        config: withOAuth(true, {
+          clientIdMetadataDocuments: { enabled: true },
+          experimentalDynamicClientRegistration: { enabled: true },
+        }),
+        env: {},
+        argv: [],
+      });
+      expect(report.warnings).toEqual([
+        expect.stringContaining(
+          '(auth.experimentalDynamicClientRegistration.enabled, auth.clientIdMetadataDocuments.enabled): Backstage then publishes OAuth metadata that sends MCP clients to its own auth backend, which Cloudflare advises against. Turn them off',
+        ),
+      ]);
+    });
+
+    it.each([
+      [
+        'Managed OAuth is not expected',
+        undefined,
+        { clientIdMetadataDocuments: { enabled: true } },
+      ],
+      [
+        'Managed OAuth is off',
+        false,
+        { experimentalDynamicClientRegistration: { enabled: true } },
+      ],
+      [
+        "Backstage's own OAuth is off",
+        true,
+        { clientIdMetadataDocuments: { enabled: false } },
+      ],
+      [
+        // The auth backend reads the experimental key only when the current one is absent.
+        'the current Client ID Metadata Documents key turns the experimental one off',
+        true,
+        {
+          clientIdMetadataDocuments: { enabled: false },
+          experimentalClientIdMetadataDocuments: { enabled: true },
+        },
+      ],
+    ])('is quiet when %s', async (_, managedOAuth, own) => {
+      const logger = mockServices.logger.mock();
+      await checkCloudflareAccessConfig({
+        config: withOAuth(managedOAuth, own),
+        logger,
+      });
+      expect(logger.warn).not.toHaveBeenCalled();
+    });
+
+    it('refuses a managedOAuth that is not a boolean', async () => {
+      await expect(
+        checkCloudflareAccessConfig({
+          config: withOAuth('yes' as unknown as boolean, {}),
+        }),
+      ).rejects.toThrow(/auth.providers.cfaccess.managedOAuth/);
+    });
+  });
+
   it('fails when the provider is installed but not configured, saying what was read', async () => {
     fs.writeFileSync(path.join(dir, 'production.yaml'), 'auth: {}\n');
     await expect(check({})).rejects.toThrow(

@@ -5,6 +5,7 @@
  */
 import type { Config } from '@backstage/config';
 import type { LoggerService } from '@backstage/backend-plugin-api';
+import { managedOAuthClashWarning } from './backstageOAuth';
 import {
   type ConfigOriginOptions,
   describeConfigValueOrigin,
@@ -133,6 +134,14 @@ export async function inspectCloudflareAccessConfig(
     warnings.push(
       `${prefix}.dangerouslyAllowLoopbackTeamDomain is on (${mode.reason}): whatever listens on ${inspection.config.teamDomain} is trusted as Cloudflare Access. Only for tests on this machine, never in a deployment.`,
     );
+  }
+  const clash = managedOAuthClashWarning(
+    prefix,
+    options.config,
+    inspection.config?.managedOAuth ?? false,
+  );
+  if (clash) {
+    warnings.push(clash);
   }
   return { prefix, mode, config: inspection.config, problems, warnings };
 }

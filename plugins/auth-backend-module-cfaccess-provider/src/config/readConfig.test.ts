@@ -45,6 +45,7 @@ describe('readCfAccessConfig', () => {
         maxBodyBytes: 1_048_576,
       },
       verifiedTokenCache: { maxEntries: 10000 },
+      managedOAuth: false,
       loopbackOptInInEffect: false,
     });
   });

@@ -47,6 +47,8 @@ export type CfAccessConfig = {
     /** 0 disables the cache. */
     maxEntries: number;
   };
+  /** The Access application has Cloudflare's Managed OAuth on: Access signs agents (MCP clients) in. */
+  managedOAuth: boolean;
   /**
    * True when the team domain names this machine outside development and
    * `dangerouslyAllowLoopbackTeamDomain` is what let it through: the reader's
@@ -471,6 +473,7 @@ export function inspectCfAccessConfig(
     verifiedTokenCache: {
       maxEntries: bounded('verifiedTokenCache.maxEntries'),
     },
+    managedOAuth: flag('managedOAuth'),
     loopbackOptInInEffect,
   };
   return problems.length === 0

@@ -46,6 +46,7 @@ export const providerSettings = {
     integer: true,
   },
   'signIn.resolvers': {},
+  managedOAuth: { default: false },
   'boundary.mode': { default: 'enforce' },
   'boundary.exemptPaths': {},
   'boundary.dangerouslyAllowExternalAccessWithoutAccess': {},

@@ -515,6 +515,49 @@ describe('the Access boundary settings', () => {
     ]);
   });
 
+  it('says whom a rule applies to', async () => {
+    const result = await inspect({
+      'app-config.yaml': valid,
+      'app-config.production.yaml': withBoundary(
+        [
+          'rules:',
+          '  - name: Agents',
+          '    match: POST /api/mcp-actions/*',
+          '    appliesTo: people',
+          '    require: { warp: true }',
+          '  - match: POST /api/ci/*',
+          '    appliesTo: serviceTokens',
+          '    require: { countries: [de] }',
+        ].join('\n'),
+      ),
+    });
+    expect(result.problems).toEqual([]);
+    expect(result.boundary?.rules).toEqual([
+      'Agents: POST /api/mcp-actions/* (people only) needs WARP (get-identity at most 1 min old)',
+      'rules[1]: POST /api/ci/* (service tokens only) needs country DE',
+    ]);
+  });
+
+  it("warns when Managed OAuth is expected and Backstage's own OAuth is on", async () => {
+    const result = await inspect({
+      'app-config.yaml': valid,
+      'app-config.production.yaml': [
+        'auth:',
+        '  clientIdMetadataDocuments:',
+        '    enabled: true',
+        '  providers:',
+        '    cfaccess:',
+        '      managedOAuth: true',
+      ].join('\n'),
+    });
+    expect(result.problems).toEqual([]);
+    expect(result.warnings).toEqual([
+      expect.stringMatching(
+        /^auth.providers.cfaccess.managedOAuth says Cloudflare Access signs agents in \(Managed OAuth\), but Backstage's own OAuth is on too \(auth.clientIdMetadataDocuments.enabled\)/,
+      ),
+    ]);
+  });
+
   it('reports a rule that cannot be met as a problem naming the key', async () => {
     const result = await inspect({
       'app-config.yaml': valid,

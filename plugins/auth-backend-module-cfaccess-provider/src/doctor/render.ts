@@ -19,14 +19,17 @@ const value = (v: JsonValue | undefined) =>
 const count = (n: number, one: string, many: string) =>
   n === 0 ? `no ${many}` : `${n} ${n === 1 ? one : many}`;
 
-/** The boundary in one line: its mode and where it comes from, what it lets through without Access. */
-function boundaryLine(boundary: BoundaryInspection): string {
+/**
+ * The boundary in one line (its mode and where it comes from, what it lets through without Access), then
+ * one line per rule: each its own line, so that escaping a line keeps the rules apart.
+ */
+function boundaryLines(boundary: BoundaryInspection): string[] {
   const from =
     boundary.modeSource === 'default'
       ? 'default'
       : `from ${boundary.modeSource}`;
   const without = boundary.externalAccessWithoutAccess.length;
-  return `  Access boundary: ${boundary.mode} (${from}), ${count(
+  const summary = `  Access boundary: ${boundary.mode} (${from}), ${count(
     boundary.exemptPaths,
     'exempt path',
     'exempt paths',
@@ -42,9 +45,8 @@ function boundaryLine(boundary: BoundaryInspection): string {
     boundary.rules.length > 0
       ? `, ${count(boundary.rules.length, 'rule', 'rules')}`
       : ''
-  }; applies when the backend uses withCloudflareAccessBoundary()${boundary.rules
-    .map(rule => `\n    rule ${rule}`)
-    .join('')}`;
+  }; applies when the backend uses withCloudflareAccessBoundary()`;
+  return [summary, ...boundary.rules.map(rule => `    rule ${rule}`)];
 }
 
 function configLines(report: DoctorReport): string[] {
@@ -85,7 +87,7 @@ function configLines(report: DoctorReport): string[] {
     );
   }
   if (config.boundary) {
-    lines.push(boundaryLine(config.boundary));
+    lines.push(...boundaryLines(config.boundary));
   }
   for (const problem of config.problems) {
     lines.push(`  problem: ${problem}`);

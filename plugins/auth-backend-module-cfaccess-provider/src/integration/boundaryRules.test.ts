@@ -249,6 +249,18 @@ const RULES = [
     require: { warp: true },
     refuseCallsOnBehalfOfPeople: true,
   },
+  {
+    name: 'Agents',
+    match: 'POST /api/work/agents',
+    appliesTo: 'people',
+    require: { warp: true },
+  },
+  {
+    name: 'CI',
+    match: 'POST /api/work/ci',
+    appliesTo: 'serviceTokens',
+    require: { countries: ['FR'] },
+  },
 ];
 
 function backendConfig(port: number, boundary: JsonObject): JsonObject {
@@ -802,6 +814,67 @@ describe('boundary rules in enforce mode', () => {
           ),
         ),
       ).toBe(true);
+    });
+  });
+
+  describe('rules for some callers (appliesTo)', () => {
+    it('holds people to a rule for people, and lets service tokens pass it', async () => {
+      const noWarp = await personToken(
+        person({ ...managedDevice(), is_warp: false }),
+      );
+      expectRefusal(
+        await send(backend, 'post', '/api/work/agents', noWarp),
+        403,
+        'warp_required',
+      );
+      const managed = await personToken(person());
+      expect(
+        (await send(backend, 'post', '/api/work/agents', managed)).status,
+      ).toBe(201);
+      const ci = await send(
+        backend,
+        'post',
+        '/api/work/agents',
+        await serviceToken(),
+      );
+      expect(ci.status).toBe(201);
+      expect(ci.body.context).toMatchObject({ tokenType: 'service' });
+    });
+
+    it('holds service tokens to a rule for service tokens, and lets people pass it', async () => {
+      expectRefusal(
+        await send(backend, 'post', '/api/work/ci', await serviceToken()),
+        403,
+        'country_not_allowed',
+      );
+      expect(
+        (
+          await send(
+            backend,
+            'post',
+            '/api/work/ci',
+            await serviceToken({ country: 'FR' }),
+          )
+        ).status,
+      ).toBe(201);
+      expect(
+        (
+          await send(
+            backend,
+            'post',
+            '/api/work/ci',
+            await personToken(person()),
+          )
+        ).status,
+      ).toBe(201);
+    });
+
+    it('still refuses a caller without an Access token on a rule for people', async () => {
+      expectRefusal(
+        await send(backend, 'post', '/api/work/agents'),
+        401,
+        'missing_token',
+      );
     });
   });
 

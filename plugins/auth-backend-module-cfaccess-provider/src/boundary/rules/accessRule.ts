@@ -33,7 +33,27 @@ export type AccessRule = {
   identityMaxAgeMs: number;
   /** A plugin's call on behalf of a person (no Access token) is refused, not passed. */
   refuseCallsOnBehalfOfPeople: boolean;
+  /** Only these callers must meet the rule; the others pass it. Unset: every caller. */
+  appliesTo?: 'people' | 'serviceTokens';
 };
+
+/**
+ * Who a request that a rule names comes from: a person (their Access token, or a plugin's call on their
+ * behalf), a service token, or another caller (external access without Access), which every rule applies to.
+ */
+export type RuleCaller = 'person' | 'serviceToken' | 'other';
+
+/** Whether a rule applies to this caller (appliesTo), failing closed for any other caller. */
+export function ruleAppliesTo(rule: AccessRule, caller: RuleCaller): boolean {
+  switch (rule.appliesTo) {
+    case 'people':
+      return caller !== 'serviceToken';
+    case 'serviceTokens':
+      return caller !== 'person';
+    default:
+      return true;
+  }
+}
 
 /** Why a request does not meet a rule. */
 export type RuleRefusal = {

@@ -49,6 +49,11 @@ export const accessRuleSchema = z
     require: requireSchema,
     identityMaxAge: duration.optional(),
     refuseCallsOnBehalfOfPeople: z.boolean().optional(),
+    appliesTo: z
+      .enum(['people', 'serviceTokens'], {
+        errorMap: () => ({ message: 'must be people or serviceTokens' }),
+      })
+      .optional(),
   })
   .strict();
 
@@ -163,6 +168,24 @@ export function toAccessRule(
       `must ask for something (${ruleKeys.require.join(', ')})`,
     );
   }
+  if (
+    parsed.appliesTo === 'serviceTokens' &&
+    (needsIdentity || req.peopleOnly === true)
+  ) {
+    throw new RuleConfigError(
+      'appliesTo',
+      'is serviceTokens, but the rule asks for a person, WARP, device posture or an identity provider, which a service token never has: no request could meet it',
+    );
+  }
+  if (
+    parsed.appliesTo === 'serviceTokens' &&
+    parsed.refuseCallsOnBehalfOfPeople === true
+  ) {
+    throw new RuleConfigError(
+      'refuseCallsOnBehalfOfPeople',
+      'is true, but the rule applies to service tokens only (appliesTo: serviceTokens), and a plugin calling on behalf of a person is that person: it would never refuse anything',
+    );
+  }
   if (needsIdentity && !limits.identityEnabled) {
     throw new RuleConfigError(
       'require',
@@ -197,6 +220,7 @@ export function toAccessRule(
     }),
     needsIdentity,
     refuseCallsOnBehalfOfPeople: parsed.refuseCallsOnBehalfOfPeople === true,
+    ...(parsed.appliesTo && { appliesTo: parsed.appliesTo }),
     identityMaxAgeMs:
       parsed.identityMaxAge === undefined
         ? DEFAULT_IDENTITY_MAX_AGE_MS

@@ -39,7 +39,11 @@ export function ruleSummary(rule: AccessRule): string {
   const onBehalf = rule.refuseCallsOnBehalfOfPeople
     ? '; plugin calls on behalf of a person refused'
     : '';
-  return `${rule.label}: ${rule.match.join(', ')} needs ${needs.join(
+  const who =
+    rule.appliesTo === undefined
+      ? ''
+      : ` (${rule.appliesTo === 'people' ? 'people' : 'service tokens'} only)`;
+  return `${rule.label}: ${rule.match.join(', ')}${who} needs ${needs.join(
     ', ',
   )}${identity}${onBehalf}`;
 }
