@@ -1,4 +1,3 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { expect, test } from '@playwright/test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
@@ -16,6 +15,7 @@ import {
   EMULATOR_URL,
 } from '../playwright.config';
 import { accessTokenOf } from './support/accessSession';
+import { OAuthTestClient } from '../packages/access-emulator/src/__testUtils__/oauthClient';
 import { LoopbackOAuthClient } from './support/loopbackOAuthClient';
 
 // AI agents through Cloudflare Access, end to end: the official MCP SDK's client (its OAuth support, as
@@ -52,14 +52,14 @@ async function approveOverHttp(authorizationUrl: URL, session: string) {
 }
 
 /**
- * Connects an agent the way an MCP client does the first time: the connection is refused with 401, the
+ * Authorizes an agent the way an MCP client does the first time: the connection is refused with 401, the
  * SDK discovers Access's authorization server and registers; `approve` is the person's sign-in; the code
- * goes back to the SDK, and a second connection carries the token.
+ * goes back to the SDK, which exchanges it for tokens.
  */
-async function signInAgent(
+async function authorizeAgent(
   oauth: LoopbackOAuthClient,
   approve: (authorizationUrl: URL) => Promise<void>,
-): Promise<Client> {
+) {
   const first = new StreamableHTTPClientTransport(MCP_URL, {
     authProvider: oauth,
   });
@@ -69,6 +69,10 @@ async function signInAgent(
   expect(oauth.authorizationUrl).toBeDefined();
   await approve(oauth.authorizationUrl!);
   await first.finishAuth(await oauth.nextCode());
+}
+
+/** The authorized agent's connection: a new one, carrying the token. */
+async function connectAgent(oauth: LoopbackOAuthClient): Promise<Client> {
   const client = new Client(AGENT);
   await client.connect(
     new StreamableHTTPClientTransport(MCP_URL, { authProvider: oauth }),
@@ -147,7 +151,8 @@ test.describe('an MCP client signs in through Access with Managed OAuth', () => 
         new URL(oauth.redirectUrl).origin,
       );
     };
-    const client = await signInAgent(oauth, signInInBrowser);
+    await authorizeAgent(oauth, signInInBrowser);
+    const client = await connectAgent(oauth);
     try {
       // Discovery went to Access, not to Backstage's auth backend.
       expect(oauth.authorizationUrl!.origin).toBe(EMULATOR_URL);
@@ -187,19 +192,8 @@ test.describe('an MCP client signs in through Access with Managed OAuth', () => 
   test('a person no resolver signs in gets 403 user_not_found, which the client can show', async () => {
     // Dana passes Access (the emulator lets any email in) but has no catalog User.
     const session = await accessTokenOf('dana@example.com');
-    const first = new StreamableHTTPClientTransport(MCP_URL, {
-      authProvider: oauth,
-    });
-    await expect(new Client(AGENT).connect(first)).rejects.toBeInstanceOf(
-      UnauthorizedError,
-    );
-    await approveOverHttp(oauth.authorizationUrl!, session);
-    await first.finishAuth(await oauth.nextCode());
-    const refusal = await refusalOf(
-      new Client(AGENT).connect(
-        new StreamableHTTPClientTransport(MCP_URL, { authProvider: oauth }),
-      ),
-    );
+    await authorizeAgent(oauth, url => approveOverHttp(url, session));
+    const refusal = await refusalOf(connectAgent(oauth));
     expect(refusal.status).toBe(403);
     expect(refusal.message).toContain('user_not_found');
     expect(refusal.message).not.toMatch(/eyJ[\w-]+\.eyJ/);
@@ -207,22 +201,9 @@ test.describe('an MCP client signs in through Access with Managed OAuth', () => 
 
   test("a device rule refuses the person's agent as it refuses the person", async () => {
     // Bob's laptop fails the disk-encryption check; the example's rule "Agents act from a managed device".
-    const first = new StreamableHTTPClientTransport(MCP_URL, {
-      authProvider: oauth,
-    });
-    await expect(new Client(AGENT).connect(first)).rejects.toBeInstanceOf(
-      UnauthorizedError,
-    );
-    await approveOverHttp(
-      oauth.authorizationUrl!,
-      await accessTokenOf('bob@example.com'),
-    );
-    await first.finishAuth(await oauth.nextCode());
-    const refusal = await refusalOf(
-      new Client(AGENT).connect(
-        new StreamableHTTPClientTransport(MCP_URL, { authProvider: oauth }),
-      ),
-    );
+    const session = await accessTokenOf('bob@example.com');
+    await authorizeAgent(oauth, url => approveOverHttp(url, session));
+    const refusal = await refusalOf(connectAgent(oauth));
     expect(refusal.status).toBe(403);
     expect(refusal.message).toContain('posture_required');
     expect(refusal.message).toContain('Disk encryption');
@@ -351,67 +332,10 @@ test.describe('what Access refuses before Backstage sees it', () => {
       await otherApplication?.close();
     });
 
-    /** Registers a client and runs the code flow over HTTP on an emulator: its token response. */
-    async function oauthTokensFrom(emulator: AccessEmulator, email: string) {
-      const base = emulator.listenUrl;
-      const oauth = await LoopbackOAuthClient.start();
-      try {
-        const registered = await fetch(
-          `${base}/cdn-cgi/access/oauth/registration`,
-          {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify(oauth.clientMetadata),
-          },
-        );
-        expect(registered.status).toBe(201);
-        const { client_id: clientId } = await registered.json();
-        const verifier = randomBytes(32).toString('base64url');
-        const challenge = createHash('sha256')
-          .update(verifier)
-          .digest('base64url');
-        const resource = `${emulator.url}/api/mcp-actions/v1`;
-        const authorize = new URL(`${base}/cdn-cgi/access/oauth/authorization`);
-        authorize.search = new URLSearchParams({
-          client_id: clientId,
-          redirect_uri: oauth.redirectUrl,
-          response_type: 'code',
-          code_challenge: challenge,
-          code_challenge_method: 'S256',
-          state: oauth.state(),
-          resource,
-        }).toString();
-        await approveOverHttp(authorize, await accessTokenOf(email, base));
-        const token = await fetch(`${base}/cdn-cgi/access/oauth/token`, {
-          method: 'POST',
-          body: new URLSearchParams({
-            grant_type: 'authorization_code',
-            code: await oauth.nextCode(),
-            client_id: clientId,
-            redirect_uri: oauth.redirectUrl,
-            code_verifier: verifier,
-            resource,
-          }),
-        });
-        expect(token.status).toBe(200);
-        return {
-          clientId,
-          tokens: (await token.json()) as {
-            access_token: string;
-            refresh_token: string;
-            expires_in: number;
-          },
-        };
-      } finally {
-        await oauth.close();
-      }
-    }
-
     test('an expired oauth: token gets 401; the grant session refreshes it', async () => {
-      const { clientId, tokens } = await oauthTokensFrom(
-        sameApplication,
-        'alice@example.com',
-      );
+      // The emulator tests' client: registers, signs Alice in, authorizes and exchanges over HTTP.
+      const client = new OAuthTestClient(sameApplication);
+      const tokens = await client.issueTokens('alice@example.com');
       expect(tokens.expires_in).toBe(4);
       const url = new URL('/api/mcp-actions/v1', sameApplication.listenUrl);
       const fresh = await connectWithHeaders(
@@ -432,20 +356,14 @@ test.describe('what Access refuses before Backstage sees it', () => {
       expect(refusal.status).toBe(401);
       expect(logs.some(line => /oauth: expired/.test(line))).toBe(true);
 
-      const refreshed = await fetch(
-        `${sameApplication.listenUrl}/cdn-cgi/access/oauth/token`,
-        {
-          method: 'POST',
-          body: new URLSearchParams({
-            grant_type: 'refresh_token',
-            refresh_token: tokens.refresh_token,
-            client_id: clientId,
-          }),
-        },
-      );
+      const refreshed = await client.token({
+        grant_type: 'refresh_token',
+        refresh_token: tokens.refresh_token,
+        client_id: tokens.clientId,
+      });
       expect(refreshed.status).toBe(200);
       const again = await connectWithHeaders(
-        { authorization: `Bearer ${(await refreshed.json()).access_token}` },
+        { authorization: `Bearer ${refreshed.body.access_token}` },
         url,
       );
       expect(await whoAmI(again)).toBe('user:default/alice');
@@ -453,8 +371,7 @@ test.describe('what Access refuses before Backstage sees it', () => {
     });
 
     test("another application's oauth: token is refused with 401", async () => {
-      const { tokens } = await oauthTokensFrom(
-        otherApplication,
+      const tokens = await new OAuthTestClient(otherApplication).issueTokens(
         'alice@example.com',
       );
       const bearer = { authorization: `Bearer ${tokens.access_token}` };

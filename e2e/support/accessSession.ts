@@ -2,14 +2,11 @@ import { expect } from '@playwright/test';
 import { EMULATOR_URL } from '../../playwright.config';
 
 /**
- * Signs a person in on an emulator's login page over HTTP, as a script would after `cloudflared access
+ * Signs a person in on the emulator's login page over HTTP, as a script would after `cloudflared access
  * login`: their application token (the CF_Authorization cookie's value).
  */
-export async function accessTokenOf(
-  email: string,
-  origin: string = EMULATOR_URL,
-): Promise<string> {
-  const res = await fetch(`${origin}/cdn-cgi/access/login`, {
+export async function accessTokenOf(email: string): Promise<string> {
+  const res = await fetch(`${EMULATOR_URL}/cdn-cgi/access/login`, {
     method: 'POST',
     body: new URLSearchParams({ email, redirect_url: '/' }),
     redirect: 'manual',

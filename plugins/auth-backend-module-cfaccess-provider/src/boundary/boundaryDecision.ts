@@ -206,9 +206,10 @@ export async function applyAccessRules(
   if (decision.as === 'plugin' && !access && !decision.onBehalfOfUser) {
     return decision;
   }
+  const caller = ruleCallerOf(decision);
   const matched = rules
     .matching(method, path)
-    .filter(rule => ruleAppliesTo(rule, ruleCallerOf(decision)));
+    .filter(rule => ruleAppliesTo(rule, caller));
   if (matched.length === 0) {
     return decision;
   }
